@@ -1,0 +1,78 @@
+/**
+ * The keyset: the single source of truth for a cluster's signing keys (`keyset.json` in the
+ * private state bucket, or in the local state directory). Types only; parsing and validation
+ * live in `keyset-parse.ts`, the lifecycle rules in `planner.ts`.
+ */
+
+/** Key specs we create, named as KMS names them. */
+export type KeySpec = 'RSA_2048' | 'ECC_NIST_P256';
+
+/** JWS algorithms our keys sign with. */
+export type SigningAlg = 'RS256' | 'ES256';
+
+/** The JWS algorithm that goes with a key spec. */
+export const ALG_FOR_SPEC: Readonly<Record<KeySpec, SigningAlg>> = {
+  RSA_2048: 'RS256',
+  ECC_NIST_P256: 'ES256',
+};
+
+/**
+ * Lifecycle: `pending` (published, not signing yet) → `active` (signing; exactly one) →
+ * `retired` (published so tokens it signed still verify) → `deleted` (out of the JWKS; the key
+ * material is destroyed once a JWKS without it has been published, then the record is dropped).
+ */
+export type KeyState = 'pending' | 'active' | 'retired' | 'deleted';
+
+/** Where a key's private half lives. It never lives in the keyset itself. */
+export type KeyLocation =
+  /** An asymmetric KMS key (kms mode). */
+  | { type: 'kms'; keyId: string; keyArn?: string }
+  /** A private key wrapped with a symmetric KMS key, stored as an object in the state bucket (file mode). */
+  | { type: 'wrapped'; object: string; wrappingKeyId: string }
+  /** A software key in the local state directory (local mode). `file` is relative to that directory. */
+  | { type: 'local'; file: string };
+
+/** One signing key and its history. Timestamps are ISO 8601 strings in UTC. */
+export interface KeyRecord {
+  /** base64url(SHA-256(DER SubjectPublicKeyInfo)), see `kid.ts`. */
+  kid: string;
+  alg: SigningAlg;
+  keySpec: KeySpec;
+  state: KeyState;
+  /** DER SubjectPublicKeyInfo, standard base64. Public; kept so publishing never needs the backend. */
+  publicKeySpki: string;
+  location: KeyLocation;
+  createdAt: string;
+  /** First successful publish of a JWKS that held this key. */
+  publishedAt?: string;
+  activatedAt?: string;
+  retiredAt?: string;
+  /** When the key left the desired JWKS (retention over, or revoked). */
+  deletedAt?: string;
+  /** First successful publish of a JWKS without this key, after `deletedAt`. Destruction waits for it. */
+  unpublishedAt?: string;
+  /** Set when an operator revoked the key: tokens it signed are meant to fail. */
+  revoked?: boolean;
+}
+
+/** What was last published successfully. */
+export interface PublishRecord {
+  /** Kids in the JWKS, in published order. */
+  kids: string[];
+  at: string;
+}
+
+/** The whole `keyset.json` document. */
+export interface Keyset {
+  /** Schema version of this document. */
+  version: 1;
+  cluster: string;
+  issuer: string;
+  keys: KeyRecord[];
+  lastPublish?: PublishRecord;
+  /** Last time the document was changed. */
+  updatedAt: string;
+}
+
+/** States whose keys belong in the published JWKS. */
+export const PUBLISHED_STATES: ReadonlySet<KeyState> = new Set<KeyState>(['pending', 'active', 'retired']);
