@@ -10,6 +10,7 @@ export type Register = (program: Command, io: Io, setExit: (code: number) => voi
 
 const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   // Each line is one command module; keep them in this order in `--help`.
+  () => import('./commands/webhook.ts'),
 ];
 
 /** Builds the program with every command registered. Exported for tests. */
