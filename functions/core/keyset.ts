@@ -60,6 +60,8 @@ export interface PublishRecord {
   /** Kids in the JWKS, in published order. */
   kids: string[];
   at: string;
+  /** The issuer the documents were published for; a changed issuer means publishing again. */
+  issuer?: string;
 }
 
 /** The whole `keyset.json` document. */
