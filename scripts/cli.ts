@@ -10,7 +10,14 @@ export type Register = (program: Command, io: Io, setExit: (code: number) => voi
 
 const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   // Each line is one command module; keep them in this order in `--help`.
+  () => import('./commands/local.ts'),
+  () => import('./commands/token.ts'),
+  () => import('./commands/verify.ts'),
+  () => import('./commands/trust-policy.ts'),
+  () => import('./commands/rotate.ts'),
+  () => import('./commands/status.ts'),
   () => import('./commands/webhook.ts'),
+  () => import('./commands/signer.ts'),
 ];
 
 /** Builds the program with every command registered. Exported for tests. */

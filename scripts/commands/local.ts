@@ -1,0 +1,100 @@
+/**
+ * `irsa-anywhere local` (what `npm start` runs): the whole system on loopback with software keys.
+ * Prints the issuer, a sample token and its verification, a trust policy and the kube-apiserver
+ * flags, then serves until interrupted.
+ */
+import { parseKeySpec } from '#adapters/local/local-config.ts';
+import { buildTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
+import { verifyToken } from '#core/verify-token.ts';
+import type { Register } from '../cli.ts';
+import { type Io, parseIntFlag, runCommand } from '../lib/cli-support.ts';
+import { fetchJson } from '../lib/fetch-json.ts';
+import { mintLocalToken, type RunningLocalIssuer, startLocalIssuer } from '../lib/local-issuer.ts';
+import { assertLoopbackHost } from '../lib/local-server.ts';
+
+/** The account id printed in the sample trust policy: AWS's documentation example account. */
+const EXAMPLE_ACCOUNT_ID = '111122223333';
+
+/** Prints what a user needs to try the issuer: token, verification, trust policy, flags. */
+export async function printLocalWelcome(io: Io, dir: string, running: RunningLocalIssuer): Promise<void> {
+  const { issuer } = running;
+  const token = await mintLocalToken({ dir, namespace: 'default', serviceAccount: 'demo', audiences: ['sts.amazonaws.com'], ttlSeconds: 3600, now: new Date() });
+  const verified = await verifyToken(token, { issuer, audiences: ['sts.amazonaws.com'], now: new Date(), fetchJson: (url) => fetchJson(url) });
+  const policy = buildTrustPolicy({
+    providerArn: oidcProviderArn(EXAMPLE_ACCOUNT_ID, issuer),
+    issuer,
+    serviceAccounts: [{ namespace: 'default', serviceAccount: 'demo' }],
+  });
+  const steps = running.report.steps.map((step) => step.action.type).join(', ') || 'none (keys are current)';
+  io.out(
+    [
+      `irsa-anywhere local issuer`,
+      `  issuer:     ${issuer}`,
+      `  discovery:  ${issuer}/.well-known/openid-configuration`,
+      `  jwks:       ${issuer}/openid/v1/jwks`,
+      `  state:      ${dir} (rotation steps this start: ${steps})`,
+      '',
+      'Sample projected token (system:serviceaccount:default:demo, aud sts.amazonaws.com):',
+      token,
+      '',
+      `Verified the way STS does: ACCEPTED (kid ${verified.header.kid}, ${verified.header.alg})`,
+      '',
+      `Trust policy for a role (account ${EXAMPLE_ACCOUNT_ID} is a placeholder):`,
+      JSON.stringify(policy, null, 2),
+      '',
+      'kube-apiserver flags for a kind cluster signing through this issuer (run `irsa-anywhere signer --backend local',
+      `--dir ${dir}` + '` on the node; a real cluster needs the https issuer of the deployed stack):',
+      `  --service-account-issuer=${issuer}`,
+      `  --service-account-jwks-uri=${issuer}/openid/v1/jwks`,
+      '  --service-account-signing-endpoint=/run/irsa-anywhere/signer.sock',
+      '  --api-audiences=sts.amazonaws.com,https://kubernetes.default.svc.cluster.local',
+      '',
+      `Try: npx irsa-anywhere token mint --dir ${dir} --namespace default --service-account demo > token.jwt`,
+      `     npx irsa-anywhere verify --issuer ${issuer} --token token.jwt`,
+      'Serving until interrupted (Ctrl-C).',
+    ].join('\n'),
+  );
+}
+
+interface LocalOptions {
+  dir: string;
+  host: string;
+  port: string;
+  keySpec?: string;
+}
+
+export const register: Register = (program, io, setExit) => {
+  program
+    .command('local')
+    .description('Run the local issuer: software keys in --dir, documents served on loopback. `npm start` runs this.')
+    .option('--dir <dir>', 'state directory', '.irsa-anywhere')
+    .option('--host <host>', 'loopback address to serve on', '127.0.0.1')
+    .option('--port <port>', 'port to serve on (0 picks a free one)', '8900')
+    .option('--key-spec <spec>', 'RSA_2048 (default) or ECC_NIST_P256, for new keys')
+    .action(async (opts: LocalOptions) => {
+      let running: RunningLocalIssuer | undefined;
+      const code = await runCommand(io, async () => {
+        assertLoopbackHost(opts.host);
+        const port = parseIntFlag('--port', opts.port, 0, 65_535);
+        const keySpec = opts.keySpec === undefined ? undefined : parseKeySpec(opts.keySpec);
+        running = await startLocalIssuer({ dir: opts.dir, host: opts.host, port, rotateEveryMs: 60_000, ...(keySpec === undefined ? {} : { keySpec }) });
+        await printLocalWelcome(io, opts.dir, running);
+      });
+      if (code !== 0 || running === undefined) {
+        await running?.close();
+        setExit(code);
+        return;
+      }
+      const issuer = running;
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          issuer.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      setExit(0);
+    });
+};

@@ -1,0 +1,71 @@
+/** `irsa-anywhere status`: the keys, their states and ages, and the next transition (local mode). */
+import { assertLocalDir, readLocalConfig } from '#adapters/local/local-config.ts';
+import { composeLocal } from '#adapters/local/compose-local.ts';
+import type { Keyset } from '#core/keyset.ts';
+import { nextTransition } from '#core/planner.ts';
+import type { RotationPolicy } from '#core/policy.ts';
+import type { Register } from '../cli.ts';
+import { parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
+
+/** "3d 4h", "5h 2m", "40s": an age for people. */
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s >= 86_400) return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3_600)}h`;
+  if (s >= 3_600) return `${Math.floor(s / 3_600)}h ${Math.floor((s % 3_600) / 60)}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m`;
+  return `${s}s`;
+}
+
+/** The status of a keyset as data: used for both the table and --json. */
+export function keysetStatus(keyset: Keyset, policy: RotationPolicy, now: Date) {
+  const next = nextTransition(keyset, policy, now);
+  return {
+    issuer: keyset.issuer,
+    at: now.toISOString(),
+    keys: keyset.keys.map((key) => ({
+      kid: key.kid,
+      alg: key.alg,
+      state: key.state,
+      ageSeconds: Math.floor((now.getTime() - Date.parse(key.createdAt)) / 1000),
+      createdAt: key.createdAt,
+      publishedAt: key.publishedAt,
+      activatedAt: key.activatedAt,
+      retiredAt: key.retiredAt,
+      revoked: key.revoked ?? false,
+    })),
+    lastPublish: keyset.lastPublish,
+    next: next === null ? null : { at: next.at.toISOString(), description: next.description },
+  };
+}
+
+export const register: Register = (program, io, setExit) => {
+  program
+    .command('status')
+    .description('Show the keys, their states and ages, and the next transition.')
+    .option('--dir <dir>', 'local issuer directory', '.irsa-anywhere')
+    .option('--at <iso-time>', 'as if at this time')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { dir: string; at?: string; json?: boolean }) => {
+      setExit(
+        await runCommand(io, async () => {
+          await assertLocalDir(opts.dir);
+          const { policy } = await readLocalConfig(opts.dir);
+          const current = await composeLocal(opts.dir).store.read();
+          const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+          if (current === null) return;
+          const status = keysetStatus(current.keyset, policy, now);
+          if (opts.json) {
+            printJson(io, status);
+            return;
+          }
+          io.out(`issuer: ${status.issuer}`);
+          io.out(`${'KID'.padEnd(44)}  ${'ALG'.padEnd(5)}  ${'STATE'.padEnd(8)}  AGE`);
+          for (const key of status.keys) {
+            io.out(`${key.kid.padEnd(44)}  ${key.alg.padEnd(5)}  ${(key.state + (key.revoked ? '!' : '')).padEnd(8)}  ${formatAge(key.ageSeconds)}`);
+          }
+          io.out(`last publish: ${status.lastPublish?.at ?? 'never'}`);
+          io.out(`next: ${status.next === null ? 'nothing scheduled' : `${status.next.description} at ${status.next.at}`}`);
+        }),
+      );
+    });
+};

@@ -1,0 +1,47 @@
+/** `irsa-anywhere trust-policy`: the IAM role trust policy for service accounts of this issuer. */
+import { validateIssuerUrl } from '#core/issuer.ts';
+import { assertServiceAccountName } from '#core/projected-token.ts';
+import { buildTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
+import type { Register } from '../cli.ts';
+import { printJson, runCommand } from '../lib/cli-support.ts';
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+interface TrustPolicyOptions {
+  issuer: string;
+  accountId: string;
+  namespace: string;
+  serviceAccount: string[];
+  audience: string;
+  partition: string;
+}
+
+export const register: Register = (program, io, setExit) => {
+  program
+    .command('trust-policy')
+    .description('Print the IAM role trust policy that lets these service accounts assume a role through this issuer.')
+    .requiredOption('--issuer <url>', 'issuer URL, exactly as registered with IAM')
+    .requiredOption('--account-id <id>', 'AWS account id (12 digits)')
+    .requiredOption('--namespace <ns>', 'namespace of the service accounts (wildcards * and ? allowed)')
+    .requiredOption('--service-account <sa>', 'service account name (repeatable; wildcards * and ? allowed)', collect)
+    .option('--audience <aud>', 'token audience', 'sts.amazonaws.com')
+    .option('--partition <p>', 'AWS partition', 'aws')
+    .action(async (opts: TrustPolicyOptions) => {
+      setExit(
+        await runCommand(io, () => {
+          const issuer = validateIssuerUrl(opts.issuer, { allowLoopbackHttp: true });
+          const wildcard = /[*?]/;
+          for (const sa of opts.serviceAccount) {
+            if (!wildcard.test(opts.namespace) && !wildcard.test(sa)) assertServiceAccountName(opts.namespace, sa);
+          }
+          const policy = buildTrustPolicy({
+            providerArn: oidcProviderArn(opts.accountId, issuer, opts.partition),
+            issuer,
+            serviceAccounts: opts.serviceAccount.map((serviceAccount) => ({ namespace: opts.namespace, serviceAccount })),
+            audience: opts.audience,
+          });
+          printJson(io, policy);
+        }),
+      );
+    });
+};
