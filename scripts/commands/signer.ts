@@ -1,0 +1,262 @@
+/**
+ * `irsa-anywhere signer`: kube-apiserver's external service-account token signer (KEP-740
+ * ExternalJWTSigner) on a Unix socket, backed by KMS (`--backend kms`) or the local issuer's
+ * keys (`--backend local`), and `signer install` to run it on a control-plane node.
+ */
+import type { Command } from 'commander';
+import { IrsaError } from '#core/errors.ts';
+import type { Register } from '../cli.ts';
+import { type Io, parseIntFlag, runCommand } from '../lib/cli-support.ts';
+import { kmsBackend, localBackend, parseStateUrl, type SignerBackend } from '../lib/signer/backends.ts';
+import { resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
+import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
+import {
+  DEFAULT_BIN,
+  renderStaticPod,
+  renderSystemdUnit,
+  type ServeFlags,
+  STATIC_POD_PATH,
+  SYSTEMD_UNIT_PATH,
+  writeInstallFile,
+} from '../lib/signer/install.ts';
+import { jsonLog, type LogLevel } from '../lib/signer/log.ts';
+import { startSigner } from '../lib/signer/run.ts';
+import { DEFAULT_SOCKET, parseSocket } from '../lib/signer/socket.ts';
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+interface ServeOptions {
+  backend: string;
+  state?: string;
+  region?: string;
+  dir?: string;
+  socket: string;
+  extraPublicKey?: string[];
+  maxTokenExpirationSeconds?: string;
+  maxTokenLifetimeSeconds?: string;
+  refreshSeconds?: string;
+  signTimeoutMs?: string;
+  logLevel: string;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+function addServeOptions(command: Command): Command {
+  return command
+    .option('--backend <kms|local>', 'kms: keyset in S3, keys in KMS; local: a local issuer directory', 'kms')
+    .option('--state <s3-url>', 'kms backend: the keyset, s3://<state bucket>/keyset.json')
+    .option('--region <region>', 'kms backend: AWS region of the stack (default: from the environment)')
+    .option('--dir <dir>', 'local backend: the local issuer directory')
+    .option('--socket <path|@name>', 'Unix socket path, or @name for an abstract socket', DEFAULT_SOCKET)
+    .option(
+      '--extra-public-key <file>',
+      'PEM public key kube-apiserver should keep accepting (repeatable)',
+      collect,
+    )
+    .option(
+      '--max-token-expiration-seconds <n>',
+      'Metadata max_token_expiration_seconds (default 86400, >= 600)',
+    )
+    .option('--max-token-lifetime-seconds <n>', "the stack's MAX_TOKEN_LIFETIME (default 86400)")
+    .option('--refresh-seconds <n>', 'keyset re-read interval and FetchKeys refresh hint (default 60)');
+}
+
+/** Checks the serve flags (without touching the network) and returns them normalised. */
+export function parseServeFlags(opts: ServeOptions): { flags: ServeFlags; settings: SignerSettings } {
+  const int = (flag: string, value: string | undefined, min: number, max: number) =>
+    value === undefined ? undefined : parseIntFlag(flag, value, min, max);
+  const settingsInput = {
+    maxTokenExpirationSeconds: int('--max-token-expiration-seconds', opts.maxTokenExpirationSeconds, 1, 1e9),
+    maxTokenLifetimeSeconds: int('--max-token-lifetime-seconds', opts.maxTokenLifetimeSeconds, 1, 1e9),
+    refreshHintSeconds: int('--refresh-seconds', opts.refreshSeconds, 1, 86_400),
+    signTimeoutMs: int('--sign-timeout-ms', opts.signTimeoutMs, 50, 60_000),
+  };
+  const settings = resolveSettings(
+    Object.fromEntries(Object.entries(settingsInput).filter(([, v]) => v !== undefined)),
+  );
+  parseSocket(opts.socket);
+  const backend = opts.backend;
+  if (backend !== 'kms' && backend !== 'local') {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `--backend must be kms or local, got "${backend}".`,
+      'Pass --backend kms or --backend local.',
+    );
+  }
+  if (backend === 'kms') {
+    if (opts.state === undefined) {
+      throw new IrsaError(
+        'FLAG_MISSING',
+        '--backend kms needs --state s3://<bucket>/keyset.json.',
+        "Pass --state with the stack's state bucket (see `irsa-anywhere status`).",
+      );
+    }
+    parseStateUrl(opts.state);
+  }
+  if (backend === 'local' && opts.dir === undefined) {
+    throw new IrsaError(
+      'FLAG_MISSING',
+      '--backend local needs --dir <local issuer directory>.',
+      'Pass --dir, e.g. --dir .irsa-anywhere.',
+    );
+  }
+  const flags: ServeFlags = {
+    backend,
+    socket: opts.socket,
+    extraPublicKeys: opts.extraPublicKey ?? [],
+    ...(opts.state === undefined || backend !== 'kms' ? {} : { state: opts.state }),
+    ...(opts.region === undefined ? {} : { region: opts.region }),
+    ...(opts.dir === undefined || backend !== 'local' ? {} : { dir: opts.dir }),
+    ...(settingsInput.maxTokenExpirationSeconds === undefined
+      ? {}
+      : { maxTokenExpirationSeconds: settings.maxTokenExpirationSeconds }),
+    ...(settingsInput.maxTokenLifetimeSeconds === undefined
+      ? {}
+      : { maxTokenLifetimeSeconds: settingsInput.maxTokenLifetimeSeconds }),
+    ...(settingsInput.refreshHintSeconds === undefined
+      ? {}
+      : { refreshSeconds: settings.refreshHintSeconds }),
+  };
+  return { flags, settings };
+}
+
+function backendFor(flags: ServeFlags): SignerBackend {
+  if (flags.backend === 'local') return localBackend(flags.dir as string);
+  return kmsBackend({
+    state: flags.state as string,
+    ...(flags.region === undefined ? {} : { region: flags.region }),
+  });
+}
+
+/** Resolves when the process is asked to stop (SIGTERM or SIGINT). */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const handler = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', handler);
+      process.off('SIGINT', handler);
+      resolve(signal);
+    };
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
+  });
+}
+
+async function serve(opts: ServeOptions, io: Io): Promise<void> {
+  if (!(LOG_LEVELS as readonly string[]).includes(opts.logLevel)) {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `--log-level must be one of ${LOG_LEVELS.join(', ')}.`,
+      'Pass --log-level info.',
+    );
+  }
+  const { flags, settings } = parseServeFlags(opts);
+  const log = jsonLog({ minLevel: opts.logLevel as LogLevel, write: (line) => io.err(line) });
+  const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
+  const stopping = stopSignal();
+  const signer = await startSigner({
+    socket: flags.socket,
+    backend: backendFor(flags),
+    settings,
+    extraKeys,
+    log,
+  });
+  const signal = await stopping;
+  log.log('info', 'stopping', { signal });
+  await signer.close();
+}
+
+interface InstallOptions extends ServeOptions {
+  distro: string;
+  write?: string | boolean;
+  staticPod?: boolean;
+  image?: string;
+  bin: string;
+  user: string;
+  dryRun?: boolean;
+}
+
+async function install(opts: InstallOptions, io: Io): Promise<void> {
+  if (opts.distro !== 'kubeadm') {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `--distro ${opts.distro} is not supported by signer install; only kubeadm is.`,
+      'Pass --distro kubeadm; on other distributions run `irsa-anywhere signer serve` under their service manager (see docs/signer.md).',
+    );
+  }
+  const { flags } = parseServeFlags(opts);
+  let content: string;
+  if (opts.staticPod) {
+    if (opts.image === undefined) {
+      throw new IrsaError(
+        'FLAG_MISSING',
+        '--static-pod needs --image <image with irsa-anywhere>.',
+        'Pass --image, e.g. --image registry.example.com/irsa-anywhere:0.1.0.',
+      );
+    }
+    content = renderStaticPod(flags, { image: opts.image });
+  } else {
+    content = renderSystemdUnit(flags, { bin: opts.bin, user: opts.user });
+  }
+  if (opts.write === undefined) {
+    io.out(content);
+    return;
+  }
+  const path =
+    typeof opts.write === 'string' ? opts.write : opts.staticPod ? STATIC_POD_PATH : SYSTEMD_UNIT_PATH;
+  const result = await writeInstallFile(path, content, { dryRun: opts.dryRun === true });
+  if (!result.changed) {
+    io.out(`${path}: unchanged`);
+    return;
+  }
+  if (opts.dryRun) {
+    io.out(result.diff);
+    io.out(`${path}: would change (dry run, nothing written)`);
+    return;
+  }
+  io.out(
+    `${path}: written${result.backup === undefined ? '' : ` (previous version kept in ${result.backup})`}`,
+  );
+  if (!opts.staticPod) {
+    io.out('next: systemctl daemon-reload && systemctl enable --now irsa-anywhere-signer.service');
+  }
+}
+
+export const register: Register = (program, io, setExit) => {
+  const signer = program
+    .command('signer')
+    .description("kube-apiserver's external token signer (ExternalJWTSigner, KEP-740) on a Unix socket.");
+  addServeOptions(
+    signer
+      .command('serve', { isDefault: true })
+      .description('Serve Sign, FetchKeys and Metadata (proto packages v1 and v1alpha1) until SIGTERM.'),
+  )
+    .option('--sign-timeout-ms <n>', 'deadline for one Sign including retries (default 5000)')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action(async (opts: ServeOptions) => {
+      setExit(await runCommand(io, () => serve(opts, io)));
+    });
+  addServeOptions(
+    signer
+      .command('install')
+      .description(
+        'Print or write a systemd unit (or static pod) that runs the signer before kube-apiserver.',
+      ),
+  )
+    .requiredOption('--distro <name>', 'kubeadm')
+    .option(
+      '--write [path]',
+      `write the file (default ${SYSTEMD_UNIT_PATH}, or ${STATIC_POD_PATH} with --static-pod)`,
+    )
+    .option('--static-pod', 'a static pod manifest instead of a systemd unit')
+    .option('--image <image>', 'with --static-pod: a container image that has irsa-anywhere')
+    .option('--bin <path>', 'path of irsa-anywhere on the node', DEFAULT_BIN)
+    .option(
+      '--user <name>',
+      'user and group the signer runs as (kube-apiserver must reach the socket)',
+      'root',
+    )
+    .option('--dry-run', 'with --write: print the diff, write nothing')
+    .action(async (opts: InstallOptions) => {
+      setExit(await runCommand(io, () => install(opts, io)));
+    });
+};

@@ -1,0 +1,65 @@
+/**
+ * The signer's backends: where the keyset comes from and what signs. `kms` reads `keyset.json`
+ * from the state bucket and signs with KMS; `local` uses the local issuer's directory. Both give
+ * the same pair of ports, so tests inject fakes (for example one that is "down") the same way.
+ */
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { KmsSigner } from '#adapters/aws/kms-signer.ts';
+import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
+import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
+import { LocalKeys } from '#adapters/local/software-keys.ts';
+import { IrsaError } from '#core/errors.ts';
+import type { SigningBackend } from '#core/ports.ts';
+import type { KeysetSource } from './keyset-cache.ts';
+
+/** A keyset source and a signing backend, plus a name for logs. */
+export interface SignerBackend {
+  source: KeysetSource;
+  signer: SigningBackend;
+  describe: string;
+}
+
+/** Parses `s3://bucket/key`. Throws `CONFIG_STATE_INVALID`. */
+export function parseStateUrl(url: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
+  if (match === null) {
+    throw new IrsaError(
+      'CONFIG_STATE_INVALID',
+      `--state must be s3://<bucket>/<key>, got "${url}".`,
+      "Pass the stack's state bucket, e.g. --state s3://<StateBucket output>/keyset.json.",
+    );
+  }
+  return { bucket: match[1] as string, key: match[2] as string };
+}
+
+/**
+ * kms backend: keyset from S3 (`S3KeysetStore`), signatures from KMS (`KmsSigner`). The KMS client
+ * makes one attempt per call with short timeouts: the signer's own bounded retry handles throttling
+ * within the Sign deadline, so SDK retries would only multiply the wait.
+ */
+export function kmsBackend(options: { state: string; region?: string }): SignerBackend {
+  const { bucket, key } = parseStateUrl(options.state);
+  const region = options.region === undefined ? {} : { region: options.region };
+  const s3 = new S3Client({ ...region, maxAttempts: 2 });
+  const kms = new KMSClient({
+    ...region,
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+  });
+  return {
+    source: new S3KeysetStore({ s3, bucket, key }),
+    signer: new KmsSigner({ kms }),
+    describe: `s3://${bucket}/${key}`,
+  };
+}
+
+/** local backend: the local issuer's `state/keyset.json` and software keys under `dir`. */
+export function localBackend(dir: string): SignerBackend {
+  const paths = localPaths(dir);
+  return {
+    source: new LocalKeysetStore(paths.state),
+    signer: new LocalKeys(paths.state),
+    describe: paths.keyset,
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * A small promise-based ExternalJWTSigner client, for tests, `signer` self-checks and the
+ * benchmark. kube-apiserver is the real client; this one speaks the same wire format.
+ */
+import { type Client, credentials } from '@grpc/grpc-js';
+import { loadSignerService, type SignerPackage } from './proto.ts';
+
+/** FetchKeys as the client sees it. */
+export interface FetchedKeys {
+  keys: Array<{ key_id: string; key: Buffer; exclude_from_oidc_discovery: boolean }>;
+  data_timestamp: { seconds: number; nanos: number } | null;
+  refresh_hint_seconds: number;
+}
+
+/** A connected client. */
+export interface SignerClient {
+  sign(claims: string): Promise<{ header: string; signature: string }>;
+  fetchKeys(): Promise<FetchedKeys>;
+  metadata(): Promise<{ max_token_expiration_seconds: number }>;
+  close(): void;
+}
+
+type Unary = (
+  request: unknown,
+  options: { deadline: Date },
+  callback: (error: Error | null, response: unknown) => void,
+) => void;
+
+/**
+ * Connects to a signer at `target` (`unix:///path`, `unix-abstract:name`, a path or `@name`)
+ * speaking proto package `pkg`. Each call has a deadline of `timeoutMs`.
+ */
+export function connectSigner(target: string, pkg: SignerPackage = 'v1', timeoutMs = 10_000): SignerClient {
+  const address = target.startsWith('@')
+    ? `unix-abstract:${target.slice(1)}`
+    : target.startsWith('/')
+      ? `unix://${target}`
+      : target;
+  const { Client: Ctor } = loadSignerService(pkg);
+  const client: Client = new Ctor(address, credentials.createInsecure());
+  const call = <T>(method: string, request: unknown): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const fn = (client as unknown as Record<string, Unary>)[method];
+      if (fn === undefined) throw new Error(`no method ${method}`);
+      fn.call(client, request, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) =>
+        error ? reject(error) : resolve(response as T),
+      );
+    });
+  return {
+    sign: (claims) => call('Sign', { claims }),
+    fetchKeys: () => call('FetchKeys', {}),
+    metadata: () => call('Metadata', {}),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * Deployment files for the signer on a control-plane node: a systemd unit that starts it before
+ * kubelet (and so before the kube-apiserver static pod), or a static pod manifest. Rendering is
+ * pure; `writeInstallFile` writes atomically, keeps a backup and changes nothing on a second run.
+ */
+import { copyFile, readFile } from 'node:fs/promises';
+import { createTwoFilesPatch } from 'diff';
+import { stringify } from 'yaml';
+import { atomicWriteFile } from '#adapters/local/atomic-file.ts';
+import { IrsaError } from '#core/errors.ts';
+
+/** Default install paths. */
+export const SYSTEMD_UNIT_PATH = '/etc/systemd/system/irsa-anywhere-signer.service';
+export const STATIC_POD_PATH = '/etc/kubernetes/manifests/irsa-anywhere-signer.yaml';
+export const DEFAULT_BIN = '/usr/local/bin/irsa-anywhere';
+
+/** The `signer serve` flags baked into the unit or pod. */
+export interface ServeFlags {
+  backend: 'kms' | 'local';
+  state?: string;
+  region?: string;
+  dir?: string;
+  socket: string;
+  extraPublicKeys: readonly string[];
+  maxTokenExpirationSeconds?: number;
+  maxTokenLifetimeSeconds?: number;
+  refreshSeconds?: number;
+}
+
+/** The argument vector of `signer serve` for these flags. */
+export function serveArgs(flags: ServeFlags): string[] {
+  const args = ['signer', 'serve', '--backend', flags.backend, '--socket', flags.socket];
+  if (flags.state !== undefined) args.push('--state', flags.state);
+  if (flags.region !== undefined) args.push('--region', flags.region);
+  if (flags.dir !== undefined) args.push('--dir', flags.dir);
+  for (const file of flags.extraPublicKeys) args.push('--extra-public-key', file);
+  if (flags.maxTokenExpirationSeconds !== undefined) {
+    args.push('--max-token-expiration-seconds', String(flags.maxTokenExpirationSeconds));
+  }
+  if (flags.maxTokenLifetimeSeconds !== undefined) {
+    args.push('--max-token-lifetime-seconds', String(flags.maxTokenLifetimeSeconds));
+  }
+  if (flags.refreshSeconds !== undefined) args.push('--refresh-seconds', String(flags.refreshSeconds));
+  return args;
+}
+
+function systemdQuote(arg: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function socketDir(socket: string): string | null {
+  if (socket.startsWith('@')) return null;
+  const path = socket.startsWith('unix://') ? socket.slice('unix://'.length) : socket;
+  return path.slice(0, path.lastIndexOf('/')) || '/';
+}
+
+/**
+ * A systemd unit: ordered before kubelet.service, restarted always, its socket directory created
+ * 0700 by systemd (`RuntimeDirectory`), and "started" only once the socket exists, so the
+ * kube-apiserver static pod that kubelet launches finds it.
+ */
+export function renderSystemdUnit(flags: ServeFlags, options: { bin?: string; user?: string } = {}): string {
+  const bin = options.bin ?? DEFAULT_BIN;
+  const user = options.user ?? 'root';
+  const exec = [bin, ...serveArgs(flags)].map(systemdQuote).join(' ');
+  const dir = socketDir(flags.socket);
+  const runtime =
+    dir === '/run/irsa-anywhere'
+      ? ['RuntimeDirectory=irsa-anywhere', 'RuntimeDirectoryMode=0700', 'RuntimeDirectoryPreserve=restart']
+      : [];
+  const socketPath = flags.socket.startsWith('unix://') ? flags.socket.slice('unix://'.length) : flags.socket;
+  const waitForSocket = flags.socket.startsWith('@')
+    ? []
+    : [
+        // No `$` in the line: systemd would expand it as an environment variable.
+        `ExecStartPost=/usr/bin/timeout 10 /bin/sh -c 'until [ -S ${socketPath} ]; do sleep 0.1; done'`,
+      ];
+  return [
+    '# Written by `irsa-anywhere signer install`. ExternalJWTSigner for kube-apiserver (KEP-740).',
+    '[Unit]',
+    'Description=irsa-anywhere service-account token signer (ExternalJWTSigner)',
+    'Wants=network-online.target',
+    'After=network-online.target',
+    'Before=kubelet.service',
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStart=${exec}`,
+    ...waitForSocket,
+    'Restart=always',
+    'RestartSec=2',
+    'TimeoutStopSec=15',
+    'KillSignal=SIGTERM',
+    `User=${user}`,
+    `Group=${user}`,
+    'UMask=0077',
+    ...runtime,
+    'NoNewPrivileges=yes',
+    'ProtectSystem=strict',
+    'ProtectHome=yes',
+    'PrivateTmp=yes',
+    ...(dir !== null && dir !== '/run/irsa-anywhere' ? [`ReadWritePaths=${dir}`] : []),
+    ...(flags.backend === 'local' && flags.dir !== undefined ? [`ReadWritePaths=${flags.dir}`] : []),
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target kubelet.service',
+    '',
+  ].join('\n');
+}
+
+/**
+ * A static pod manifest for nodes that run everything as pods. kubelet starts static pods in no
+ * particular order, so kube-apiserver may restart until the signer's socket exists.
+ */
+export function renderStaticPod(flags: ServeFlags, options: { image: string }): string {
+  const dir = socketDir(flags.socket);
+  const volumes: Array<Record<string, unknown>> = [];
+  const mounts: Array<Record<string, unknown>> = [];
+  if (dir !== null) {
+    volumes.push({ name: 'socket-dir', hostPath: { path: dir, type: 'DirectoryOrCreate' } });
+    mounts.push({ name: 'socket-dir', mountPath: dir });
+  }
+  flags.extraPublicKeys.forEach((file, i) => {
+    volumes.push({ name: `extra-key-${i}`, hostPath: { path: file, type: 'File' } });
+    mounts.push({ name: `extra-key-${i}`, mountPath: file, readOnly: true });
+  });
+  if (flags.backend === 'local' && flags.dir !== undefined) {
+    volumes.push({ name: 'local-dir', hostPath: { path: flags.dir, type: 'Directory' } });
+    mounts.push({ name: 'local-dir', mountPath: flags.dir });
+  }
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'irsa-anywhere-signer',
+      namespace: 'kube-system',
+      labels: { component: 'irsa-anywhere-signer', tier: 'control-plane' },
+    },
+    spec: {
+      // Host network: instance credentials (IMDS) and abstract sockets live in the host namespace.
+      hostNetwork: true,
+      priorityClassName: 'system-node-critical',
+      containers: [
+        {
+          name: 'signer',
+          image: options.image,
+          command: ['irsa-anywhere', ...serveArgs(flags)],
+          securityContext: {
+            runAsUser: 0,
+            runAsGroup: 0,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+          },
+          resources: { requests: { cpu: '10m', memory: '64Mi' } },
+          volumeMounts: mounts,
+        },
+      ],
+      volumes,
+    },
+  };
+  return `# Written by \`irsa-anywhere signer install --static-pod\`.\n${stringify(pod)}`;
+}
+
+/** The outcome of writing an install file. */
+export interface WriteResult {
+  changed: boolean;
+  diff: string;
+  backup?: string;
+}
+
+/**
+ * Writes `content` to `path` atomically (0644). Unchanged content writes nothing; a changed file
+ * is first copied to `<path>.bak`. With `dryRun`, only the diff is computed.
+ */
+export async function writeInstallFile(
+  path: string,
+  content: string,
+  options: { dryRun?: boolean } = {},
+): Promise<WriteResult> {
+  let before: string | null = null;
+  try {
+    before = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new IrsaError('INSTALL_READ_FAILED', `Cannot read ${path}.`, 'Check the path and permissions.', {
+        cause: error,
+      });
+    }
+  }
+  if (before === content) return { changed: false, diff: '' };
+  const diff = createTwoFilesPatch(
+    path,
+    path,
+    before ?? '',
+    content,
+    before === null ? '(new file)' : '',
+    '',
+  );
+  if (options.dryRun) return { changed: true, diff };
+  let backup: string | undefined;
+  if (before !== null) {
+    backup = `${path}.bak`;
+    await copyFile(path, backup);
+  }
+  await atomicWriteFile(path, content, { mode: 0o644 });
+  return { changed: true, diff, ...(backup === undefined ? {} : { backup }) };
+}

@@ -1,0 +1,142 @@
+/**
+ * The gRPC server: serves one {@link SignerService} as `ExternalJWTSigner` under both the `v1`
+ * and `v1alpha1` packages on a Unix socket, logs every failed call as one JSON line, and removes
+ * its socket on shutdown.
+ */
+import { chmod, lstat } from 'node:fs/promises';
+import {
+  Server,
+  ServerCredentials,
+  type ServerUnaryCall,
+  type ServiceError,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { formatError, IrsaError, isIrsaError } from '#core/errors.ts';
+import type { SignerLog } from './log.ts';
+import { loadSignerService, SIGNER_PACKAGES } from './proto.ts';
+import type { SignerService } from './service.ts';
+import { statusFor } from './service.ts';
+import { parseSocket, prepareSocketPath, removeSocket, type SocketAddress } from './socket.ts';
+
+/** A running signer server. */
+export interface RunningSigner {
+  address: SocketAddress;
+  /** Stops accepting calls, waits up to `graceMs` for calls in flight, removes the socket. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function failure(error: unknown): Partial<ServiceError> {
+  // The message is the IrsaError's one-liner: codes and kids, never claims or key material.
+  return { code: statusFor(error), details: formatError(error) };
+}
+
+function implementation(service: SignerService, log: SignerLog, pkg: string): UntypedServiceImplementation {
+  const logFailure = (rpc: string, error: unknown, started: bigint) =>
+    log.log(statusFor(error) === 3 ? 'warn' : 'error', `${rpc} failed`, {
+      rpc,
+      package: pkg,
+      grpcStatus: statusFor(error),
+      code: isIrsaError(error) ? error.code : 'UNEXPECTED',
+      error: formatError(error),
+      ms: Number(process.hrtime.bigint() - started) / 1e6,
+    });
+  return {
+    Sign(call: ServerUnaryCall<{ claims?: unknown }, unknown>, callback: sendUnaryData<unknown>) {
+      const started = process.hrtime.bigint();
+      service.sign(call.request.claims).then(
+        (response) => callback(null, response),
+        (error: unknown) => {
+          logFailure('Sign', error, started);
+          callback(failure(error));
+        },
+      );
+    },
+    FetchKeys(_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) {
+      const started = process.hrtime.bigint();
+      try {
+        callback(null, service.fetchKeys());
+      } catch (error) {
+        logFailure('FetchKeys', error, started);
+        callback(failure(error));
+      }
+    },
+    Metadata(_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) {
+      callback(null, service.metadata());
+    },
+  };
+}
+
+function bind(server: Server, target: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(target, ServerCredentials.createInsecure(), (error) =>
+      error ? reject(error) : resolve(),
+    );
+  });
+}
+
+/**
+ * Starts serving `service` on `socket` (a path, `unix:///path` or `@name`). For a path: creates
+ * the parent directory 0700, replaces a stale socket (never a live one, never a non-socket), binds
+ * with umask 0177 and chmods 0600 before the server accepts calls (see `socket.ts`).
+ */
+export async function startSignerServer(options: {
+  socket: string;
+  service: SignerService;
+  log: SignerLog;
+}): Promise<RunningSigner> {
+  const address = parseSocket(options.socket);
+  const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
+  for (const pkg of SIGNER_PACKAGES) {
+    server.addService(loadSignerService(pkg).service, implementation(options.service, options.log, pkg));
+  }
+  let inode: number | undefined;
+  if (address.kind === 'path') {
+    const { replacedStale } = await prepareSocketPath(address.path);
+    if (replacedStale) options.log.log('warn', 'replaced a stale socket', { socket: address.path });
+    const previous = process.umask(0o177);
+    try {
+      await bind(server, address.grpcTarget);
+    } catch (cause) {
+      throw new IrsaError(
+        'SIGNER_SOCKET_BIND_FAILED',
+        `Cannot listen on ${address.path}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        'Check that the directory is writable by the signer and no other process owns the path.',
+        { cause },
+      );
+    } finally {
+      process.umask(previous);
+    }
+    await chmod(address.path, 0o600);
+    inode = (await lstat(address.path)).ino;
+  } else {
+    try {
+      await bind(server, address.grpcTarget);
+    } catch (cause) {
+      throw new IrsaError(
+        'SIGNER_SOCKET_BIND_FAILED',
+        `Cannot listen on abstract socket @${address.name}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        'Another process may hold that name; stop it or pass another --socket @name.',
+        { cause },
+      );
+    }
+  }
+  options.log.log('info', 'signer listening', { socket: options.socket, packages: SIGNER_PACKAGES });
+  let closed: Promise<void> | undefined;
+  return {
+    address,
+    close(graceMs = 5_000) {
+      closed ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.forceShutdown(), graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }).then(async () => {
+        if (address.kind === 'path') await removeSocket(address.path, inode);
+        options.log.log('info', 'signer stopped', { socket: options.socket });
+      });
+      return closed;
+    },
+  };
+}
