@@ -258,6 +258,19 @@ export function parseKeyset(text: string): Keyset {
   return keyset;
 }
 
+function canonicalLocation(location: KeyLocation): KeyLocation {
+  switch (location.type) {
+    case 'kms':
+      return location.keyArn === undefined
+        ? { type: 'kms', keyId: location.keyId }
+        : { type: 'kms', keyId: location.keyId, keyArn: location.keyArn };
+    case 'wrapped':
+      return { type: 'wrapped', object: location.object, wrappingKeyId: location.wrappingKeyId };
+    case 'local':
+      return { type: 'local', file: location.file };
+  }
+}
+
 function canonicalKey(key: KeyRecord): KeyRecord {
   const out: KeyRecord = {
     kid: key.kid,
@@ -265,7 +278,7 @@ function canonicalKey(key: KeyRecord): KeyRecord {
     keySpec: key.keySpec,
     state: key.state,
     publicKeySpki: key.publicKeySpki,
-    location: { ...key.location },
+    location: canonicalLocation(key.location),
     createdAt: key.createdAt,
   };
   for (const name of ['publishedAt', 'activatedAt', 'retiredAt', 'deletedAt', 'unpublishedAt'] as const) {

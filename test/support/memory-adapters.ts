@@ -15,8 +15,10 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { IrsaError } from '#core/errors.ts';
 import type { Jwks } from '#core/jwks.ts';
-import type { KeyLocation, KeyRecord, KeySpec, Keyset } from '#core/keyset.ts';
+import type { KeyLocation, KeyRecord, KeySpec, KeyState, Keyset } from '#core/keyset.ts';
+import { ALG_FOR_SPEC } from '#core/keyset.ts';
 import { parseKeyset, serializeKeyset } from '#core/keyset-parse.ts';
+import { kidFromSpki } from '#core/kid.ts';
 import type {
   CreatedKey,
   KeyBackend,
@@ -256,4 +258,29 @@ export class MemoryPublisher implements Publisher {
     this.hook?.({ port: 'publisher', op: 'publish', phase: 'after' });
     return { changed };
   }
+}
+
+/**
+ * A key record for tests, with a freshly generated P-256 key (real SPKI, real kid) unless `spec`
+ * says RSA_2048. Fields of `overrides` win; `kid` and `publicKeySpki` always match each other.
+ */
+export function testKeyRecord(
+  overrides: Partial<Omit<KeyRecord, 'kid' | 'publicKeySpki'>> & { state: KeyState },
+): KeyRecord {
+  const spec = overrides.keySpec ?? 'ECC_NIST_P256';
+  const pair =
+    spec === 'RSA_2048'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
+  const kid = kidFromSpki(new Uint8Array(spki));
+  return {
+    alg: ALG_FOR_SPEC[spec],
+    keySpec: spec,
+    location: { type: 'kms', keyId: `test-${kid.slice(0, 8)}` },
+    createdAt: '2026-01-01T00:00:00.000Z',
+    ...overrides,
+    kid,
+    publicKeySpki: spki.toString('base64'),
+  };
 }
