@@ -1,0 +1,108 @@
+/**
+ * The one place that constructs AWS SDK clients and picks adapters for a configuration. Handlers
+ * call it once at init (module scope of handler.ts), never per invocation. Clients honour the
+ * standard SDK environment (`AWS_REGION`, `AWS_ENDPOINT_URL` for emulators such as moto).
+ */
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { type Env, parseConfig, type StackConfig } from '#core/config.ts';
+import { IrsaError, isIrsaError } from '#core/errors.ts';
+import type { KeyBackend, KeysetStore, Publisher } from '#core/ports.ts';
+import { KmsKeys } from './aws/kms-keys.ts';
+import { KmsWrappedKeys } from './aws/kms-wrapped-keys.ts';
+import { S3KeysetStore } from './aws/s3-keyset-store.ts';
+import { S3Publisher } from './aws/s3-publisher.ts';
+
+/** The SDK clients the Lambdas use. */
+export interface AwsClients {
+  s3: S3Client;
+  kms: KMSClient;
+}
+
+/** Options for {@link createAwsClients}; everything else comes from the SDK's own environment. */
+export interface AwsClientOptions {
+  region?: string;
+  /** Overrides `AWS_ENDPOINT_URL` (tests against moto). */
+  endpoint?: string;
+  /** Per-request timeout; keeps a hung call from outliving the Lambda (default 10 s). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Builds the S3 and KMS clients once. Throttling (KMS asymmetric quotas are shared per account)
+ * is retried by the SDK with adaptive back-off, up to 5 attempts.
+ */
+export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+  const common = {
+    maxAttempts: 5,
+    retryMode: 'adaptive',
+    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3_000 },
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+  };
+  return {
+    s3: new S3Client({ ...common, ...(options.endpoint === undefined ? {} : { forcePathStyle: true }) }),
+    kms: new KMSClient(common),
+  };
+}
+
+/** The ports rotation needs, wired for a configuration. */
+export interface AwsPorts {
+  store: KeysetStore;
+  keys: KeyBackend;
+  publisher: Publisher;
+}
+
+/** Picks the adapters for the configured key mode and gives each its client. */
+export function composeAws(config: StackConfig, clients: AwsClients): AwsPorts {
+  const store = new S3KeysetStore({ s3: clients.s3, bucket: config.stateBucket });
+  const publisher = new S3Publisher({
+    s3: clients.s3,
+    bucket: config.publicBucket,
+    prefix: config.publicPrefix,
+    jwksMaxAgeSeconds: config.policy.jwksMaxAgeSeconds,
+  });
+  return { store, keys: keyBackend(config, clients), publisher };
+}
+
+function keyBackend(config: StackConfig, clients: AwsClients): KeyBackend {
+  if (config.keyMode === 'kms') {
+    return new KmsKeys({
+      kms: clients.kms,
+      cluster: config.cluster,
+      deletionWindowDays: config.keyDeletionWindowDays,
+    });
+  }
+  if (config.wrappingKeyId === undefined) {
+    throw new IrsaError('CONFIG_INVALID', 'WRAPPING_KEY_ID is not set (file mode).', 'Set WRAPPING_KEY_ID.');
+  }
+  return new KmsWrappedKeys({
+    kms: clients.kms,
+    s3: clients.s3,
+    bucket: config.stateBucket,
+    cluster: config.cluster,
+    wrappingKeyId: config.wrappingKeyId,
+  });
+}
+
+/**
+ * Parses the configuration at Lambda init. A bad setting is logged as one structured line naming
+ * the variable (before any logger exists) and rethrown, so the init fails loudly.
+ */
+export function loadConfig(env: Env): StackConfig {
+  try {
+    return parseConfig(env);
+  } catch (error) {
+    const line = isIrsaError(error)
+      ? {
+          level: 'ERROR',
+          message: 'configuration invalid',
+          code: error.code,
+          error: error.message,
+          fix: error.fix,
+        }
+      : { level: 'ERROR', message: 'configuration invalid', error: String(error) };
+    console.error(JSON.stringify(line));
+    throw error;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The rotate Lambda: read the keyset, plan, apply step by step, publish (all in `runRotation`).
+ * Runs on an EventBridge schedule; operators may invoke it with `{ "now": true }` (emergency
+ * rotation) or `{ "revoke": "<kid>" }` (revoke a compromised key). Emits a metric per applied
+ * step and the age of the active key; on failure logs the error structured and rethrows, so the
+ * Lambda `Errors` metric and the alarm fire.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { IrsaError, isIrsaError } from '#core/errors.ts';
+import { activeKey, nextTransition, type RotationRequest } from '#core/planner.ts';
+import { type RotationDeps, type RotationStep, runRotation } from '#core/rotation-run.ts';
+
+/** CloudWatch namespace of all metrics (the alarm in infra/ matches on it). */
+export const METRICS_NAMESPACE = 'IrsaAnywhere';
+/** Powertools service name of the rotate function (a metric dimension). */
+export const ROTATE_SERVICE = 'irsa-anywhere-rotate';
+/** Metric names. */
+export const METRIC_STEP = 'RotationStep';
+export const METRIC_RUN = 'RotationRun';
+export const METRIC_ERROR = 'RotationError';
+export const METRIC_ACTIVE_KEY_AGE = 'ActiveKeyAgeSeconds';
+
+const KID = /^[A-Za-z0-9_-]{43}$/;
+
+function invalidPayload(problem: string): IrsaError {
+  return new IrsaError(
+    'INVOKE_PAYLOAD_INVALID',
+    `The rotate payload ${problem}.`,
+    'Invoke with {} or a scheduled event, {"now": true} to rotate at once, or {"revoke": "<kid>"} to revoke a key.',
+  );
+}
+
+/**
+ * Turns an invocation event into a rotation request. EventBridge events (and `{}`/null) are a
+ * scheduled run; otherwise only `now: true` or `revoke: <kid>` are accepted, one at a time.
+ */
+export function parseRotateEvent(event: unknown): RotationRequest {
+  if (event === null || event === undefined) return {};
+  if (typeof event !== 'object' || Array.isArray(event)) throw invalidPayload('is not a JSON object');
+  const record = event as Record<string, unknown>;
+  if (typeof record.source === 'string' && 'detail-type' in record) return {}; // EventBridge
+  const keys = Object.keys(record);
+  const unknown = keys.filter((key) => key !== 'now' && key !== 'revoke');
+  if (unknown.length > 0) throw invalidPayload(`has unknown members (${unknown.join(', ')})`);
+  if (keys.length > 1) throw invalidPayload('asks for both now and revoke; pass one');
+  if ('now' in record) {
+    if (record.now !== true) throw invalidPayload('has "now" that is not true');
+    return { rotateNow: true };
+  }
+  if ('revoke' in record) {
+    if (typeof record.revoke !== 'string' || !KID.test(record.revoke)) {
+      throw invalidPayload('has "revoke" that is not a kid (43 base64url characters)');
+    }
+    return { revoke: record.revoke };
+  }
+  return {};
+}
+
+/** What rotate needs: the rotation ports and settings, and its logger and metrics. */
+export interface RotateDeps {
+  rotation: Omit<RotationDeps, 'onStep'>;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** The summary a run returns to its invoker (the CLI's `rotate --stack`). */
+export interface RotateResult {
+  steps: Array<{ action: string; kid?: string; reason: string }>;
+  wrote: boolean;
+  published: boolean;
+  activeKid: string | null;
+  nextTransition: { at: string; description: string } | null;
+}
+
+function stepKid(step: RotationStep): string | undefined {
+  return step.kid ?? ('kid' in step.action ? step.action.kid : undefined);
+}
+
+/** Builds the rotate handler around its dependencies (wired in handler.ts, faked in tests). */
+export function makeHandler(deps: RotateDeps) {
+  const { logger, metrics } = deps;
+  const onStep = (step: RotationStep): void => {
+    const kid = stepKid(step);
+    logger.info('rotation step applied', { action: step.action.type, kid, reason: step.action.reason });
+    const single = metrics.singleMetric();
+    single.addDimension('action', step.action.type);
+    single.addMetric(METRIC_STEP, MetricUnit.Count, 1);
+  };
+
+  const rotate = async (event: unknown): Promise<RotateResult> => {
+    try {
+      const request = parseRotateEvent(event);
+      logger.info('rotation run', { request });
+      const report = await runRotation({ ...deps.rotation, onStep }, request);
+      const now = deps.rotation.clock();
+      metrics.addMetric(METRIC_RUN, MetricUnit.Count, 1);
+      const active = activeKey(report.keyset);
+      if (active?.activatedAt !== undefined) {
+        const age = Math.max(0, Math.round((now.getTime() - Date.parse(active.activatedAt)) / 1000));
+        metrics.addMetric(METRIC_ACTIVE_KEY_AGE, MetricUnit.Seconds, age);
+      }
+      const next = nextTransition(report.keyset, deps.rotation.policy, now);
+      const result: RotateResult = {
+        steps: report.steps.map((step) => {
+          const kid = stepKid(step);
+          return {
+            action: step.action.type,
+            reason: step.action.reason,
+            ...(kid === undefined ? {} : { kid }),
+          };
+        }),
+        wrote: report.wrote,
+        published: report.published,
+        activeKid: active?.kid ?? null,
+        nextTransition: next === null ? null : { at: next.at.toISOString(), description: next.description },
+      };
+      logger.info('rotation done', { ...result });
+      return result;
+    } catch (error) {
+      metrics.addMetric(METRIC_ERROR, MetricUnit.Count, 1);
+      if (isIrsaError(error)) {
+        logger.error('rotation failed', { code: error.code, fix: error.fix, detail: error.detail, error });
+      } else {
+        logger.error('rotation failed', { code: 'UNEXPECTED', error: error as Error });
+      }
+      throw error;
+    }
+  };
+
+  return middy(rotate)
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}
