@@ -4,6 +4,7 @@
  */
 import { type Client, credentials } from '@grpc/grpc-js';
 import { loadSignerService, type SignerPackage } from './proto.ts';
+import { parseSocket } from './socket.ts';
 
 /** FetchKeys as the client sees it. */
 export interface FetchedKeys {
@@ -27,15 +28,11 @@ type Unary = (
 ) => void;
 
 /**
- * Connects to a signer at `target` (`unix:///path`, `unix-abstract:name`, a path or `@name`)
+ * Connects to a signer at `target` (a path, `@name`, or a grpc-js target such as `unix:///path`)
  * speaking proto package `pkg`. Each call has a deadline of `timeoutMs`.
  */
 export function connectSigner(target: string, pkg: SignerPackage = 'v1', timeoutMs = 10_000): SignerClient {
-  const address = target.startsWith('@')
-    ? `unix-abstract:${target.slice(1)}`
-    : target.startsWith('/')
-      ? `unix://${target}`
-      : target;
+  const address = target.startsWith('@') || target.startsWith('/') ? parseSocket(target).grpcTarget : target;
   const { Client: Ctor } = loadSignerService(pkg);
   const client: Client = new Ctor(address, credentials.createInsecure());
   const call = <T>(method: string, request: unknown): Promise<T> =>

@@ -38,7 +38,9 @@ export function parseSocket(value: string): SocketAddress {
         'Pass --socket @irsa-anywhere-signer, or a path.',
       );
     }
-    return { kind: 'abstract', name, grpcTarget: `unix-abstract:${name}` };
+    // grpc-js 1.x has no `unix-abstract:` scheme; a `unix:` path starting with NUL is Linux's
+    // abstract namespace to Node's net module, on both the server and the client side.
+    return { kind: 'abstract', name, grpcTarget: `unix:\0${name}` };
   }
   const path = value.startsWith('unix://') ? value.slice('unix://'.length) : value;
   if (!isAbsolute(path) || Buffer.byteLength(path) > 107) {
@@ -98,8 +100,10 @@ export async function prepareSocketPath(path: string): Promise<{ replacedStale: 
 }
 
 /**
- * Removes the socket file at shutdown if it is still the socket this process bound (same inode),
- * so a signer that already replaced it keeps its socket. Never throws.
+ * Removes the socket file at shutdown if it is still the socket this process bound (same inode).
+ * libuv normally unlinks it already when the server closes; this covers a forced shutdown. Never
+ * throws. (libuv unlinks by path, so two signers must never share a path: `prepareSocketPath`
+ * refuses to start beside a live one.)
  */
 export async function removeSocket(path: string, inode?: number): Promise<void> {
   try {
