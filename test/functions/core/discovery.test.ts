@@ -1,7 +1,8 @@
+import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { buildDiscovery, buildPublicDocuments, jwksUriFor } from '#core/discovery.ts';
 import { buildJwks } from '#core/jwks.ts';
-import { OPENSSL_KIDS, recordFor, spkiDer } from './key-fixtures.ts';
+import { OPENSSL_KIDS, privateKey, recordFor, spkiDer } from './key-fixtures.ts';
 
 const ISSUER = 'https://oidc.example.com/team-a';
 const rsa = recordFor(spkiDer('rsa-2048'), 'active', '2026-01-02T00:00:00Z');
@@ -73,5 +74,20 @@ describe('buildPublicDocuments', () => {
     expect(() => buildPublicDocuments(ISSUER, [rsa, { ...ec, state: 'active' }])).toThrow(
       expect.objectContaining({ code: 'JWKS_MULTIPLE_ACTIVE_KEYS' }),
     );
+  });
+
+  it('publishes a JWKS that jose (an independent implementation) uses to verify RS256 and ES256 tokens', async () => {
+    const keySet = createLocalJWKSet(JSON.parse(buildPublicDocuments(ISSUER, [ec, rsa]).jwks));
+    for (const [alg, kid, name] of [
+      ['RS256', OPENSSL_KIDS['rsa-2048'], 'rsa-2048'],
+      ['ES256', OPENSSL_KIDS['ec-p256'], 'ec-p256'],
+    ] as const) {
+      const token = await new SignJWT({ sub: 'system:serviceaccount:a:b' })
+        .setProtectedHeader({ alg, kid })
+        .setIssuer(ISSUER)
+        .sign(privateKey(name));
+      const { protectedHeader } = await jwtVerify(token, keySet, { issuer: ISSUER });
+      expect(protectedHeader.kid).toBe(kid);
+    }
   });
 });
