@@ -239,7 +239,7 @@ export const FAILURE_POLICY_NOTE = [
   'token volume and AWS_* variables: such a pod fails its AWS calls (no credentials) until it is',
   're-created. The alternative, Fail, blocks every pod creation in the cluster while the webhook is',
   'down (node drains, upgrades, the webhook restarting itself). For a stricter setup switch to Fail',
-  'and keep the objectSelector, which excludes the webhook's own pods so it can always come back.',
+  "and keep the objectSelector, which excludes the webhook's own pods so it can always come back.",
   'Two replicas reduce the window; `irsa-anywhere doctor --kubeconfig` checks the webhook is installed.',
 ];
 
