@@ -1,0 +1,108 @@
+/**
+ * kubeadm static pod: `/etc/kubernetes/manifests/kube-apiserver.yaml`. kubelet restarts
+ * kube-apiserver whenever this file changes.
+ */
+import { type Document, isMap, isScalar, isSeq, type YAMLMap, YAMLSeq } from 'yaml';
+import { IrsaError } from '#core/errors.ts';
+import { StringSeqArgs } from './arg-store.ts';
+import { planFlags } from './flags.ts';
+import { ensurePodMount, wantedMount } from './mounts.ts';
+import type { ApiserverSettings, Change, PlanResult } from './types.ts';
+import { parseKubeVersion, versionFromImage } from './version.ts';
+import { ensureMap, ensureSeq, parseDocuments, renderDocuments, stringField } from './yaml-doc.ts';
+
+const WHERE = 'the kube-apiserver static pod manifest';
+
+function notApiserverPod(problem: string): IrsaError {
+  return new IrsaError(
+    'APISERVER_NOT_APISERVER_POD',
+    `${WHERE} ${problem}.`,
+    'Pass --file with the kube-apiserver static pod (usually /etc/kubernetes/manifests/kube-apiserver.yaml), or pick the right --distro.',
+  );
+}
+
+/** Finds the kube-apiserver container and its argument list, or throws. */
+export function findApiserverContainer(doc: Document): { spec: YAMLMap; container: YAMLMap; args: YAMLSeq } {
+  const root = doc.contents;
+  if (!isMap(root)) throw notApiserverPod('is not a YAML map');
+  if (root.get('kind') !== 'Pod')
+    throw notApiserverPod(`is a "${String(root.get('kind') ?? 'unknown')}", not a Pod`);
+  const spec = root.get('spec', true);
+  const containers = isMap(spec) ? spec.get('containers', true) : undefined;
+  if (!isMap(spec) || !isSeq(containers)) throw notApiserverPod('has no spec.containers');
+  const matches = containers.items.filter((c): c is YAMLMap => {
+    if (!isMap(c)) return false;
+    const command = c.get('command', true);
+    const first = isSeq(command) ? command.items[0] : undefined;
+    return (
+      c.get('name') === 'kube-apiserver' ||
+      (isScalar(first) && typeof first.value === 'string' && /(^|\/)kube-apiserver$/.test(first.value))
+    );
+  });
+  const container = matches[0];
+  if (container === undefined || matches.length > 1) {
+    throw notApiserverPod(
+      matches.length > 1 ? 'has more than one kube-apiserver container' : 'has no kube-apiserver container',
+    );
+  }
+  const command = container.get('command', true);
+  const args = container.get('args', true);
+  // kubeadm writes every flag into `command`; hand-made manifests may use `args`.
+  if (isSeq(args) && args.items.length > 0) return { spec, container, args };
+  if (isSeq(command)) return { spec, container, args: command };
+  throw notApiserverPod('has a kube-apiserver container without a command or args list');
+}
+
+/** Plans the static pod edit. Pure: text in, text out. */
+export function planKubeadmManifest(text: string, settings: ApiserverSettings): PlanResult {
+  const docs = parseDocuments(text, WHERE);
+  const nonEmpty = docs.filter((d) => d.contents !== null);
+  const doc = nonEmpty[0];
+  if (doc === undefined || nonEmpty.length > 1) {
+    throw notApiserverPod(doc === undefined ? 'is empty' : 'holds more than one YAML document');
+  }
+  const { spec, container, args } = findApiserverContainer(doc);
+  const image = stringField(container, 'image');
+  const version =
+    settings.kubernetesVersion !== undefined
+      ? parseKubeVersion(settings.kubernetesVersion)
+      : image !== undefined
+        ? versionFromImage(image)
+        : null;
+  const store = new StringSeqArgs(doc, args, WHERE, { dashes: 'required', newPrefix: '--' });
+  const flags = planFlags({ args: store, settings, version, where: WHERE });
+  const changes: Change[] = [...flags.changes];
+  const want = wantedMount(settings);
+  // An abstract socket needs no mount: do not add empty lists then.
+  const volumes =
+    want === null && !spec.has('volumes') ? new YAMLSeq() : ensureSeq(doc, spec, 'volumes', WHERE);
+  const mounts =
+    want === null && !container.has('volumeMounts')
+      ? new YAMLSeq()
+      : ensureSeq(doc, container, 'volumeMounts', WHERE);
+  changes.push(...ensurePodMount(doc, volumes, mounts, want));
+  changes.push(...setAnnotations(doc, settings.podAnnotations ?? {}));
+  const text2 = renderDocuments(text, docs, new Set(changes.length > 0 ? [doc] : []), { indentSeq: false });
+  return { text: text2, changes, notes: flags.notes };
+}
+
+function setAnnotations(doc: Document, wanted: Record<string, string>): Change[] {
+  const changes: Change[] = [];
+  const entries = Object.entries(wanted);
+  if (entries.length === 0) return changes;
+  const root = doc.contents as YAMLMap;
+  const metadata = ensureMap(doc, root, 'metadata', WHERE);
+  const annotations = ensureMap(doc, metadata, 'annotations', WHERE);
+  for (const [key, value] of entries) {
+    const current = annotations.get(key);
+    if (current === value) continue;
+    annotations.set(key, value);
+    changes.push({
+      action: current === undefined ? 'add' : 'set',
+      target: `annotation:${key}`,
+      ...(current === undefined ? {} : { before: [String(current)] }),
+      after: [value],
+    });
+  }
+  return changes;
+}
