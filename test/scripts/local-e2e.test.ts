@@ -18,7 +18,20 @@ let issuer: RunningLocalIssuer;
 let t0: number;
 
 async function mint(at: Date, ttlSeconds = 3600): Promise<string> {
-  const result = await runCli('token', 'mint', '--dir', dir, '--namespace', 'team-a', '--service-account', 'app', '--at', at.toISOString(), '--ttl', String(ttlSeconds));
+  const result = await runCli(
+    'token',
+    'mint',
+    '--dir',
+    dir,
+    '--namespace',
+    'team-a',
+    '--service-account',
+    'app',
+    '--at',
+    at.toISOString(),
+    '--ttl',
+    String(ttlSeconds),
+  );
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return result.stdout.trim();
@@ -53,7 +66,9 @@ afterAll(async () => {
 
 describe('local issuer end to end', () => {
   it('serves discovery and a JWKS that an independent JOSE implementation accepts', async () => {
-    const discovery = (await (await fetch(`${issuer.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    const discovery = (await (
+      await fetch(`${issuer.issuer}/.well-known/openid-configuration`)
+    ).json()) as Record<string, unknown>;
     expect(discovery).toMatchObject({
       issuer: issuer.issuer,
       jwks_uri: `${issuer.issuer}/openid/v1/jwks`,
@@ -63,13 +78,18 @@ describe('local issuer end to end', () => {
     });
     const token = await mint(new Date());
     const jwks = createRemoteJWKSet(new URL(String(discovery.jwks_uri)));
-    const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: issuer.issuer, audience: 'sts.amazonaws.com' });
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+      issuer: issuer.issuer,
+      audience: 'sts.amazonaws.com',
+    });
     expect(payload.sub).toBe('system:serviceaccount:team-a:app');
     expect(protectedHeader.typ).toBe('JWT');
   });
 
   it('publishes every key with kid = base64url(SHA-256(DER SPKI))', async () => {
-    const jwks = (await (await fetch(`${issuer.issuer}/openid/v1/jwks`)).json()) as { keys: Array<Record<string, string>> };
+    const jwks = (await (await fetch(`${issuer.issuer}/openid/v1/jwks`)).json()) as {
+      keys: Array<Record<string, string>>;
+    };
     expect(jwks.keys.length).toBeGreaterThan(0);
     const { createPublicKey } = await import('node:crypto');
     for (const jwk of jwks.keys) {
@@ -86,7 +106,15 @@ describe('local issuer end to end', () => {
     expect(JSON.parse(ok.stdout)).toMatchObject({ accepted: true, sub: 'system:serviceaccount:team-a:app' });
     const file = join(dir, 'token.jwt');
     await writeFile(file, token);
-    const wrongAud = await runCli('verify', '--issuer', issuer.issuer, '--token', file, '--audience', 'other');
+    const wrongAud = await runCli(
+      'verify',
+      '--issuer',
+      issuer.issuer,
+      '--token',
+      file,
+      '--audience',
+      'other',
+    );
     expect(wrongAud.code).not.toBe(0);
     expect(wrongAud.stderr).toMatch(/TOKEN_AUDIENCE_MISMATCH/);
   });
@@ -95,10 +123,14 @@ describe('local issuer end to end', () => {
     const [first] = (await status(new Date(t0))).keys;
     expect(first?.state).toBe('active');
     // Day 6 + 1 h: the active key is due for rotation; a pending key is published beside it.
-    expect((await rotate(new Date(t0 + 6 * DAY + 3_600_000))).steps.map((s) => s.action.type)).toContain('create-pending');
+    expect((await rotate(new Date(t0 + 6 * DAY + 3_600_000))).steps.map((s) => s.action.type)).toContain(
+      'create-pending',
+    );
     const tokenFromOldKey = await mint(new Date(t0 + 7 * DAY), 86_400);
     // Day 7 + 2 h: the pending key has been published for 24 h, so it is promoted.
-    expect((await rotate(new Date(t0 + 7 * DAY + 7_200_000))).steps.map((s) => s.action.type)).toContain('promote');
+    expect((await rotate(new Date(t0 + 7 * DAY + 7_200_000))).steps.map((s) => s.action.type)).toContain(
+      'promote',
+    );
     const after = await status(new Date(t0 + 7 * DAY + 7_200_000));
     expect(after.keys.find((k) => k.kid === first?.kid)?.state).toBe('retired');
     const tokenFromNewKey = await mint(new Date(t0 + 7 * DAY + 7_300_000), 86_400);
@@ -106,7 +138,9 @@ describe('local issuer end to end', () => {
     expect((await verifyAt(tokenFromOldKey, new Date(t0 + 7 * DAY + 8_000_000))).code).toBe(0);
     expect((await verifyAt(tokenFromNewKey, new Date(t0 + 7 * DAY + 8_000_000))).code).toBe(0);
     // Retention (1 day of token lifetime + skew + cache + node lag) ends: the old key leaves the JWKS.
-    expect((await rotate(new Date(t0 + 9 * DAY))).steps.map((s) => s.action.type)).toEqual(expect.arrayContaining(['delete', 'publish', 'destroy']));
+    expect((await rotate(new Date(t0 + 9 * DAY))).steps.map((s) => s.action.type)).toEqual(
+      expect.arrayContaining(['delete', 'publish', 'destroy']),
+    );
     const rejected = await verifyAt(tokenFromOldKey, new Date(t0 + 9 * DAY));
     expect(rejected.code).not.toBe(0);
     expect(JSON.parse(rejected.stdout)).toMatchObject({ accepted: false, code: 'TOKEN_KID_UNKNOWN' });
