@@ -13,10 +13,18 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 /** Throws `NAME_INVALID` unless `namespace` and `serviceAccount` are valid Kubernetes names. */
 export function assertServiceAccountName(namespace: string, serviceAccount: string): void {
   if (namespace.length > 63 || !DNS1123_LABEL.test(namespace)) {
-    throw new IrsaError('NAME_INVALID', `Namespace "${namespace}" is not a valid Kubernetes namespace name.`, 'Use lowercase letters, digits and "-", at most 63 characters.');
+    throw new IrsaError(
+      'NAME_INVALID',
+      `Namespace "${namespace}" is not a valid Kubernetes namespace name.`,
+      'Use lowercase letters, digits and "-", at most 63 characters.',
+    );
   }
   if (serviceAccount.length > 253 || !DNS1123_SUBDOMAIN.test(serviceAccount)) {
-    throw new IrsaError('NAME_INVALID', `Service account "${serviceAccount}" is not a valid Kubernetes name.`, 'Use lowercase letters, digits, "-" and ".", at most 253 characters.');
+    throw new IrsaError(
+      'NAME_INVALID',
+      `Service account "${serviceAccount}" is not a valid Kubernetes name.`,
+      'Use lowercase letters, digits, "-" and ".", at most 253 characters.',
+    );
   }
 }
 
@@ -38,7 +46,11 @@ export interface ProjectedTokenInput {
 export function buildProjectedTokenClaims(input: ProjectedTokenInput): Record<string, unknown> {
   assertServiceAccountName(input.namespace, input.serviceAccount);
   if (input.audiences.length === 0) {
-    throw new IrsaError('TOKEN_AUDIENCE_MISSING', 'A projected token needs at least one audience.', 'Pass --audience sts.amazonaws.com.');
+    throw new IrsaError(
+      'TOKEN_AUDIENCE_MISSING',
+      'A projected token needs at least one audience.',
+      'Pass --audience sts.amazonaws.com.',
+    );
   }
   const iat = Math.floor(input.now.getTime() / 1000);
   const kubernetes: Record<string, unknown> = {

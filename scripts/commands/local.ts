@@ -18,8 +18,20 @@ const EXAMPLE_ACCOUNT_ID = '111122223333';
 /** Prints what a user needs to try the issuer: token, verification, trust policy, flags. */
 export async function printLocalWelcome(io: Io, dir: string, running: RunningLocalIssuer): Promise<void> {
   const { issuer } = running;
-  const token = await mintLocalToken({ dir, namespace: 'default', serviceAccount: 'demo', audiences: ['sts.amazonaws.com'], ttlSeconds: 3600, now: new Date() });
-  const verified = await verifyToken(token, { issuer, audiences: ['sts.amazonaws.com'], now: new Date(), fetchJson: (url) => fetchJson(url) });
+  const token = await mintLocalToken({
+    dir,
+    namespace: 'default',
+    serviceAccount: 'demo',
+    audiences: ['sts.amazonaws.com'],
+    ttlSeconds: 3600,
+    now: new Date(),
+  });
+  const verified = await verifyToken(token, {
+    issuer,
+    audiences: ['sts.amazonaws.com'],
+    now: new Date(),
+    fetchJson: (url) => fetchJson(url),
+  });
   const policy = buildTrustPolicy({
     providerArn: oidcProviderArn(EXAMPLE_ACCOUNT_ID, issuer),
     issuer,
@@ -66,7 +78,9 @@ interface LocalOptions {
 export const register: Register = (program, io, setExit) => {
   program
     .command('local')
-    .description('Run the local issuer: software keys in --dir, documents served on loopback. `npm start` runs this.')
+    .description(
+      'Run the local issuer: software keys in --dir, documents served on loopback. `npm start` runs this.',
+    )
     .option('--dir <dir>', 'state directory', '.irsa-anywhere')
     .option('--host <host>', 'loopback address to serve on', '127.0.0.1')
     .option('--port <port>', 'port to serve on (0 picks a free one)', '8900')
@@ -77,7 +91,13 @@ export const register: Register = (program, io, setExit) => {
         assertLoopbackHost(opts.host);
         const port = parseIntFlag('--port', opts.port, 0, 65_535);
         const keySpec = opts.keySpec === undefined ? undefined : parseKeySpec(opts.keySpec);
-        running = await startLocalIssuer({ dir: opts.dir, host: opts.host, port, rotateEveryMs: 60_000, ...(keySpec === undefined ? {} : { keySpec }) });
+        running = await startLocalIssuer({
+          dir: opts.dir,
+          host: opts.host,
+          port,
+          rotateEveryMs: 60_000,
+          ...(keySpec === undefined ? {} : { keySpec }),
+        });
         await printLocalWelcome(io, opts.dir, running);
       });
       if (code !== 0 || running === undefined) {

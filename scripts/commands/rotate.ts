@@ -18,26 +18,46 @@ export const register: Register = (program, io, setExit) => {
     .command('rotate')
     .description('Apply the rotation plan: create, promote, retire and delete keys as due, then publish.')
     .option('--dir <dir>', 'local issuer directory', '.irsa-anywhere')
-    .option('--now', 'emergency rotation: a new key signs at once; the old one stays published until retention ends')
-    .option('--revoke <kid>', 'remove a compromised key from the JWKS at once (tokens it signed stop verifying)')
+    .option(
+      '--now',
+      'emergency rotation: a new key signs at once; the old one stays published until retention ends',
+    )
+    .option(
+      '--revoke <kid>',
+      'remove a compromised key from the JWKS at once (tokens it signed stop verifying)',
+    )
     .option('--at <iso-time>', 'run as if at this time (testing and drills)')
     .option('--json', 'print the steps as JSON')
     .action(async (opts: RotateOptions) => {
       setExit(
         await runCommand(io, async () => {
           if (opts.now && opts.revoke !== undefined) {
-            throw new IrsaError('USAGE_CONFLICT', '--now and --revoke cannot be combined.', 'Run rotate --revoke <kid> alone: it makes a new key active when it revokes the active one.');
+            throw new IrsaError(
+              'USAGE_CONFLICT',
+              '--now and --revoke cannot be combined.',
+              'Run rotate --revoke <kid> alone: it makes a new key active when it revokes the active one.',
+            );
           }
           await assertLocalDir(opts.dir);
           const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
-          const request = opts.now ? { rotateNow: true } : opts.revoke !== undefined ? { revoke: opts.revoke } : undefined;
+          const request = opts.now
+            ? { rotateNow: true }
+            : opts.revoke !== undefined
+              ? { revoke: opts.revoke }
+              : undefined;
           const report = await rotateLocal(opts.dir, now, request);
           if (opts.json) {
-            printJson(io, { at: now.toISOString(), steps: report.steps, wrote: report.wrote, published: report.published });
+            printJson(io, {
+              at: now.toISOString(),
+              steps: report.steps,
+              wrote: report.wrote,
+              published: report.published,
+            });
             return;
           }
           if (report.steps.length === 0) io.out('no changes: nothing is due');
-          for (const step of report.steps) io.out(`${step.action.type}${step.kid === undefined ? '' : ` ${step.kid}`}`);
+          for (const step of report.steps)
+            io.out(`${step.action.type}${step.kid === undefined ? '' : ` ${step.kid}`}`);
         }),
       );
     });

@@ -1,6 +1,7 @@
 /** `irsa-anywhere status`: the keys, their states and ages, and the next transition (local mode). */
-import { assertLocalDir, readLocalConfig } from '#adapters/local/local-config.ts';
+
 import { composeLocal } from '#adapters/local/compose-local.ts';
+import { assertLocalDir, readLocalConfig } from '#adapters/local/local-config.ts';
 import type { Keyset } from '#core/keyset.ts';
 import { nextTransition } from '#core/planner.ts';
 import type { RotationPolicy } from '#core/policy.ts';
@@ -61,10 +62,14 @@ export const register: Register = (program, io, setExit) => {
           io.out(`issuer: ${status.issuer}`);
           io.out(`${'KID'.padEnd(44)}  ${'ALG'.padEnd(5)}  ${'STATE'.padEnd(8)}  AGE`);
           for (const key of status.keys) {
-            io.out(`${key.kid.padEnd(44)}  ${key.alg.padEnd(5)}  ${(key.state + (key.revoked ? '!' : '')).padEnd(8)}  ${formatAge(key.ageSeconds)}`);
+            io.out(
+              `${key.kid.padEnd(44)}  ${key.alg.padEnd(5)}  ${(key.state + (key.revoked ? '!' : '')).padEnd(8)}  ${formatAge(key.ageSeconds)}`,
+            );
           }
           io.out(`last publish: ${status.lastPublish?.at ?? 'never'}`);
-          io.out(`next: ${status.next === null ? 'nothing scheduled' : `${status.next.description} at ${status.next.at}`}`);
+          io.out(
+            `next: ${status.next === null ? 'nothing scheduled' : `${status.next.description} at ${status.next.at}`}`,
+          );
         }),
       );
     });

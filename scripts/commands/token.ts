@@ -9,26 +9,37 @@ export const register: Register = (program, io, setExit) => {
   const token = program.command('token').description('Tokens from the local issuer.');
   token
     .command('mint')
-    .description('Print one compact JWT signed by the active local key, shaped like a projected service-account token.')
+    .description(
+      'Print one compact JWT signed by the active local key, shaped like a projected service-account token.',
+    )
     .option('--dir <dir>', 'local issuer directory', '.irsa-anywhere')
     .requiredOption('--namespace <ns>', 'namespace of the service account')
     .requiredOption('--service-account <sa>', 'service account name')
     .option('--audience <aud>', 'audience (repeatable); default sts.amazonaws.com', collect)
     .option('--ttl <seconds>', 'lifetime in seconds', '3600')
     .option('--at <iso-time>', 'issue the token as if at this time (testing)')
-    .action(async (opts: { dir: string; namespace: string; serviceAccount: string; audience?: string[]; ttl: string; at?: string }) => {
-      setExit(
-        await runCommand(io, async () => {
-          const jwt = await mintLocalToken({
-            dir: opts.dir,
-            namespace: opts.namespace,
-            serviceAccount: opts.serviceAccount,
-            audiences: opts.audience ?? ['sts.amazonaws.com'],
-            ttlSeconds: parseIntFlag('--ttl', opts.ttl, 1, 10 * 365 * 86_400),
-            now: opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at),
-          });
-          io.out(jwt);
-        }),
-      );
-    });
+    .action(
+      async (opts: {
+        dir: string;
+        namespace: string;
+        serviceAccount: string;
+        audience?: string[];
+        ttl: string;
+        at?: string;
+      }) => {
+        setExit(
+          await runCommand(io, async () => {
+            const jwt = await mintLocalToken({
+              dir: opts.dir,
+              namespace: opts.namespace,
+              serviceAccount: opts.serviceAccount,
+              audiences: opts.audience ?? ['sts.amazonaws.com'],
+              ttlSeconds: parseIntFlag('--ttl', opts.ttl, 1, 10 * 365 * 86_400),
+              now: opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at),
+            });
+            io.out(jwt);
+          }),
+        );
+      },
+    );
 };

@@ -19,11 +19,17 @@ interface TrustPolicyOptions {
 export const register: Register = (program, io, setExit) => {
   program
     .command('trust-policy')
-    .description('Print the IAM role trust policy that lets these service accounts assume a role through this issuer.')
+    .description(
+      'Print the IAM role trust policy that lets these service accounts assume a role through this issuer.',
+    )
     .requiredOption('--issuer <url>', 'issuer URL, exactly as registered with IAM')
     .requiredOption('--account-id <id>', 'AWS account id (12 digits)')
     .requiredOption('--namespace <ns>', 'namespace of the service accounts (wildcards * and ? allowed)')
-    .requiredOption('--service-account <sa>', 'service account name (repeatable; wildcards * and ? allowed)', collect)
+    .requiredOption(
+      '--service-account <sa>',
+      'service account name (repeatable; wildcards * and ? allowed)',
+      collect,
+    )
     .option('--audience <aud>', 'token audience', 'sts.amazonaws.com')
     .option('--partition <p>', 'AWS partition', 'aws')
     .action(async (opts: TrustPolicyOptions) => {
@@ -32,12 +38,16 @@ export const register: Register = (program, io, setExit) => {
           const issuer = validateIssuerUrl(opts.issuer, { allowLoopbackHttp: true });
           const wildcard = /[*?]/;
           for (const sa of opts.serviceAccount) {
-            if (!wildcard.test(opts.namespace) && !wildcard.test(sa)) assertServiceAccountName(opts.namespace, sa);
+            if (!wildcard.test(opts.namespace) && !wildcard.test(sa))
+              assertServiceAccountName(opts.namespace, sa);
           }
           const policy = buildTrustPolicy({
             providerArn: oidcProviderArn(opts.accountId, issuer, opts.partition),
             issuer,
-            serviceAccounts: opts.serviceAccount.map((serviceAccount) => ({ namespace: opts.namespace, serviceAccount })),
+            serviceAccounts: opts.serviceAccount.map((serviceAccount) => ({
+              namespace: opts.namespace,
+              serviceAccount,
+            })),
             audience: opts.audience,
           });
           printJson(io, policy);

@@ -32,7 +32,9 @@ interface VerifyOptions {
 export const register: Register = (program, io, setExit) => {
   program
     .command('verify')
-    .description('Fetch the issuer\'s discovery document and JWKS and verify a token the way STS does. Exit 0 when accepted.')
+    .description(
+      "Fetch the issuer's discovery document and JWKS and verify a token the way STS does. Exit 0 when accepted.",
+    )
     .requiredOption('--issuer <url>', 'issuer URL (https; http only on loopback)')
     .requiredOption('--token <file>', 'file holding the token, or - for stdin')
     .option('--audience <aud>', 'accepted audience (repeatable); default sts.amazonaws.com', collect)
@@ -47,7 +49,12 @@ export const register: Register = (program, io, setExit) => {
           const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
           let verified: Awaited<ReturnType<typeof verifyToken>>;
           try {
-            verified = await verifyToken(token, { issuer, audiences: opts.audience ?? ['sts.amazonaws.com'], now, fetchJson: (url) => fetchJson(url) });
+            verified = await verifyToken(token, {
+              issuer,
+              audiences: opts.audience ?? ['sts.amazonaws.com'],
+              now,
+              fetchJson: (url) => fetchJson(url),
+            });
           } catch (error) {
             if (opts.json && error instanceof IrsaError) {
               printJson(io, { accepted: false, code: error.code, message: error.message, fix: error.fix });
@@ -61,14 +68,33 @@ export const register: Register = (program, io, setExit) => {
             const providerArn = providerArnsIn(policyText, issuer)[0];
             trust =
               providerArn === undefined
-                ? { allowed: false, reasons: [`No Federated principal in the policy names the OIDC provider for ${issuerHostPath(issuer)}. Fix: use irsa-anywhere trust-policy to generate it.`] }
-                : evaluateTrustPolicy(policyText, { providerArn, issuer, claims: { sub: verified.claims.sub, aud: verified.claims.aud } });
+                ? {
+                    allowed: false,
+                    reasons: [
+                      `No Federated principal in the policy names the OIDC provider for ${issuerHostPath(issuer)}. Fix: use irsa-anywhere trust-policy to generate it.`,
+                    ],
+                  }
+                : evaluateTrustPolicy(policyText, {
+                    providerArn,
+                    issuer,
+                    claims: { sub: verified.claims.sub, aud: verified.claims.aud },
+                  });
           }
           const accepted = trust?.allowed ?? true;
           if (opts.json) {
-            printJson(io, { accepted, kid: verified.header.kid, alg: verified.header.alg, sub: verified.claims.sub, aud: verified.claims.aud, exp: verified.claims.exp, trustPolicy: trust });
+            printJson(io, {
+              accepted,
+              kid: verified.header.kid,
+              alg: verified.header.alg,
+              sub: verified.claims.sub,
+              aud: verified.claims.aud,
+              exp: verified.claims.exp,
+              trustPolicy: trust,
+            });
           } else {
-            io.out(`token: ACCEPTED (sub ${verified.claims.sub}, kid ${verified.header.kid}, ${verified.header.alg}, expires ${new Date(verified.claims.exp * 1000).toISOString()})`);
+            io.out(
+              `token: ACCEPTED (sub ${verified.claims.sub}, kid ${verified.header.kid}, ${verified.header.alg}, expires ${new Date(verified.claims.exp * 1000).toISOString()})`,
+            );
             if (trust !== undefined) {
               io.out(`trust policy: ${trust.allowed ? 'ALLOWS' : 'DENIES'} this token`);
               for (const reason of trust.reasons) io.out(`  - ${reason}`);

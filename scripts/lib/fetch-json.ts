@@ -25,21 +25,43 @@ export async function fetchJson(url: string, options: FetchJsonOptions = {}): Pr
       headers: { accept: 'application/json' },
     });
   } catch (error) {
-    throw new IrsaError('FETCH_FAILED', `Cannot reach ${url}: ${(error as Error).message}.`, 'Check that the issuer is up and reachable from here (DNS, firewall, TLS certificate).', { cause: error });
+    throw new IrsaError(
+      'FETCH_FAILED',
+      `Cannot reach ${url}: ${(error as Error).message}.`,
+      'Check that the issuer is up and reachable from here (DNS, firewall, TLS certificate).',
+      { cause: error },
+    );
   }
   if (response.status >= 300 && response.status < 400) {
-    throw new IrsaError('FETCH_REDIRECT', `${url} answers with a redirect (${response.status}) to ${response.headers.get('location') ?? '?'}.`, 'STS does not follow redirects: serve the documents at the issuer URL itself (for CloudFront, use the regional S3 origin domain).');
+    throw new IrsaError(
+      'FETCH_REDIRECT',
+      `${url} answers with a redirect (${response.status}) to ${response.headers.get('location') ?? '?'}.`,
+      'STS does not follow redirects: serve the documents at the issuer URL itself (for CloudFront, use the regional S3 origin domain).',
+    );
   }
   if (response.status !== 200) {
-    throw new IrsaError('FETCH_STATUS', `${url} answers HTTP ${response.status}.`, 'Publish the document at that path (run the rotate function, or restart the local issuer).');
+    throw new IrsaError(
+      'FETCH_STATUS',
+      `${url} answers HTTP ${response.status}.`,
+      'Publish the document at that path (run the rotate function, or restart the local issuer).',
+    );
   }
   const text = await response.text();
   if (text.length > MAX_BYTES) {
-    throw new IrsaError('FETCH_TOO_LARGE', `${url} is larger than ${MAX_BYTES} bytes.`, 'Serve the real discovery document or JWKS at that path.');
+    throw new IrsaError(
+      'FETCH_TOO_LARGE',
+      `${url} is larger than ${MAX_BYTES} bytes.`,
+      'Serve the real discovery document or JWKS at that path.',
+    );
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new IrsaError('FETCH_NOT_JSON', `${url} is not JSON.`, 'Serve the discovery document and JWKS as JSON (Content-Type application/json).', { cause: error });
+    throw new IrsaError(
+      'FETCH_NOT_JSON',
+      `${url} is not JSON.`,
+      'Serve the discovery document and JWKS as JSON (Content-Type application/json).',
+      { cause: error },
+    );
   }
 }

@@ -8,14 +8,18 @@ import { assertLocalDir, readLocalConfig, writeLocalConfig } from '#adapters/loc
 import { formatError, IrsaError } from '#core/errors.ts';
 import { validateIssuerUrl } from '#core/issuer.ts';
 import type { KeySpec } from '#core/keyset.ts';
-import { DEFAULT_POLICY_INPUT, makePolicy, type PolicyInput } from '#core/policy.ts';
 import { activeKey, type RotationRequest } from '#core/planner.ts';
+import { DEFAULT_POLICY_INPUT, makePolicy, type PolicyInput } from '#core/policy.ts';
 import { buildProjectedTokenClaims, encodeJsonSegment, signCompactJwt } from '#core/projected-token.ts';
 import { type RotationReport, runRotation } from '#core/rotation-run.ts';
 import { localIssuerUrl, startLocalServer } from './local-server.ts';
 
 /** Runs one rotation of the local issuer in `dir` at time `now`. */
-export async function rotateLocal(dir: string, now: Date, request?: RotationRequest): Promise<RotationReport> {
+export async function rotateLocal(
+  dir: string,
+  now: Date,
+  request?: RotationRequest,
+): Promise<RotationReport> {
   const { config, policy } = await readLocalConfig(dir);
   const { store, keys, publisher } = composeLocal(dir);
   return runRotation(
@@ -41,14 +45,26 @@ export interface MintRequest {
 export async function mintLocalToken(request: MintRequest): Promise<string> {
   await assertLocalDir(request.dir);
   const { config, policy } = await readLocalConfig(request.dir);
-  if (!Number.isInteger(request.ttlSeconds) || request.ttlSeconds < 600 || request.ttlSeconds > policy.maxTokenLifetimeSeconds) {
-    throw new IrsaError('FLAG_INVALID', `--ttl must be from 600 to ${policy.maxTokenLifetimeSeconds} seconds, got ${request.ttlSeconds}.`, `Pass --ttl 3600 (kube-apiserver allows 600 s up to the configured maximum).`);
+  if (
+    !Number.isInteger(request.ttlSeconds) ||
+    request.ttlSeconds < 600 ||
+    request.ttlSeconds > policy.maxTokenLifetimeSeconds
+  ) {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `--ttl must be from 600 to ${policy.maxTokenLifetimeSeconds} seconds, got ${request.ttlSeconds}.`,
+      `Pass --ttl 3600 (kube-apiserver allows 600 s up to the configured maximum).`,
+    );
   }
   const { store, signer } = composeLocal(request.dir);
   const current = await store.read();
   const key = current === null ? undefined : activeKey(current.keyset);
   if (key === undefined) {
-    throw new IrsaError('NO_ACTIVE_KEY', `The keyset in ${request.dir} has no active key.`, `Run irsa-anywhere rotate --dir ${request.dir} to repair it.`);
+    throw new IrsaError(
+      'NO_ACTIVE_KEY',
+      `The keyset in ${request.dir} has no active key.`,
+      `Run irsa-anywhere rotate --dir ${request.dir} to repair it.`,
+    );
   }
   const claims = buildProjectedTokenClaims({
     issuer: config.issuer,
@@ -61,7 +77,9 @@ export async function mintLocalToken(request: MintRequest): Promise<string> {
     ttlSeconds: request.ttlSeconds,
     jti: randomUUID(),
   });
-  return signCompactJwt({ alg: key.alg, kid: key.kid }, encodeJsonSegment(claims), (input) => signer.sign(key, input));
+  return signCompactJwt({ alg: key.alg, kid: key.kid }, encodeJsonSegment(claims), (input) =>
+    signer.sign(key, input),
+  );
 }
 
 /** Options of {@link startLocalIssuer}. */
@@ -101,7 +119,9 @@ export async function startLocalIssuer(options: StartLocalOptions): Promise<Runn
       options.rotateEveryMs === undefined || options.rotateEveryMs === 0
         ? undefined
         : setInterval(() => {
-            rotateLocal(options.dir, new Date()).catch((error: unknown) => process.stderr.write(`rotation failed: ${formatError(error)}\n`));
+            rotateLocal(options.dir, new Date()).catch((error: unknown) =>
+              process.stderr.write(`rotation failed: ${formatError(error)}\n`),
+            );
           }, options.rotateEveryMs);
     timer?.unref();
     return {

@@ -5,15 +5,19 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { IrsaError } from '#core/errors.ts';
 import { localPaths } from '#adapters/local/fs-store.ts';
+import { IrsaError } from '#core/errors.ts';
 
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|::1)$/;
 
 /** Throws `FLAG_INVALID` unless `host` is a loopback address: the local issuer is plain http. */
 export function assertLoopbackHost(host: string): void {
   if (!LOOPBACK_HOST.test(host)) {
-    throw new IrsaError('FLAG_INVALID', `--host ${host} is not a loopback address; the local issuer serves plain http.`, 'Use --host 127.0.0.1 (or localhost); deploy the AWS stack for an https issuer.');
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `--host ${host} is not a loopback address; the local issuer serves plain http.`,
+      'Use --host 127.0.0.1 (or localhost); deploy the AWS stack for an https issuer.',
+    );
   }
 }
 
@@ -28,7 +32,12 @@ export interface LocalServer {
  * Binds `host:port` (port 0 picks a free one) and serves the documents. Fails with
  * `LOCAL_PORT_IN_USE` before anything else happens when the port is taken.
  */
-export async function startLocalServer(dir: string, host: string, port: number, maxAgeSeconds: number): Promise<LocalServer> {
+export async function startLocalServer(
+  dir: string,
+  host: string,
+  port: number,
+  maxAgeSeconds: number,
+): Promise<LocalServer> {
   assertLoopbackHost(host);
   const paths = localPaths(dir);
   const routes = new Map([
@@ -61,7 +70,13 @@ export async function startLocalServer(dir: string, host: string, port: number, 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
-        reject(new IrsaError('LOCAL_PORT_IN_USE', `Port ${port} on ${host} is already in use.`, `Stop what uses it, or pass another --port (e.g. --port ${port + 1}).`));
+        reject(
+          new IrsaError(
+            'LOCAL_PORT_IN_USE',
+            `Port ${port} on ${host} is already in use.`,
+            `Stop what uses it, or pass another --port (e.g. --port ${port + 1}).`,
+          ),
+        );
       } else reject(error);
     });
     server.listen(port, host, () => resolve());

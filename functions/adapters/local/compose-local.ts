@@ -8,5 +8,11 @@ import { LocalKeys } from './software-keys.ts';
 export function composeLocal(dir: string) {
   const paths = localPaths(dir);
   const keys = new LocalKeys(paths.state);
-  return { paths, store: new LocalKeysetStore(paths.state), keys, signer: keys, publisher: new LocalPublisher(dir) };
+  return {
+    paths,
+    store: new LocalKeysetStore(paths.state),
+    keys,
+    signer: keys,
+    publisher: new LocalPublisher(dir),
+  };
 }

@@ -97,7 +97,11 @@ export class LocalKeysetStore implements KeysetStore {
         else await new Promise((resolve) => setTimeout(resolve, 10));
       }
     }
-    throw new IrsaError('STATE_LOCKED', `${lockPath} is held by another process.`, 'Wait for the other run to finish, or remove the lock file if no run is active.');
+    throw new IrsaError(
+      'STATE_LOCKED',
+      `${lockPath} is held by another process.`,
+      'Wait for the other run to finish, or remove the lock file if no run is active.',
+    );
   }
 }
 

@@ -21,14 +21,22 @@ const KEY_SPECS: readonly KeySpec[] = ['RSA_2048', 'ECC_NIST_P256'];
 export async function assertLocalDir(dir: string): Promise<void> {
   const info = await stat(localPaths(dir).keyset).catch(() => null);
   if (info === null) {
-    throw new IrsaError('LOCAL_DIR_MISSING', `No local issuer state in "${dir}" (no state/keyset.json).`, `Start the local issuer first: irsa-anywhere local --dir ${dir}`);
+    throw new IrsaError(
+      'LOCAL_DIR_MISSING',
+      `No local issuer state in "${dir}" (no state/keyset.json).`,
+      `Start the local issuer first: irsa-anywhere local --dir ${dir}`,
+    );
   }
 }
 
 /** Parses a key spec flag or field. */
 export function parseKeySpec(value: string, what = '--key-spec'): KeySpec {
   if (!(KEY_SPECS as readonly string[]).includes(value)) {
-    throw new IrsaError('FLAG_INVALID', `${what} must be RSA_2048 or ECC_NIST_P256, got "${value}".`, `Pass ${what} RSA_2048 (default) or ${what} ECC_NIST_P256.`);
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `${what} must be RSA_2048 or ECC_NIST_P256, got "${value}".`,
+      `Pass ${what} RSA_2048 (default) or ${what} ECC_NIST_P256.`,
+    );
   }
   return value as KeySpec;
 }
@@ -40,11 +48,20 @@ export async function readLocalConfig(dir: string): Promise<{ config: LocalConfi
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new IrsaError('LOCAL_CONFIG_INVALID', `Cannot read ${path}: ${(error as Error).message}.`, `Start the local issuer again to rewrite it: irsa-anywhere local --dir ${dir}`, { cause: error });
+    throw new IrsaError(
+      'LOCAL_CONFIG_INVALID',
+      `Cannot read ${path}: ${(error as Error).message}.`,
+      `Start the local issuer again to rewrite it: irsa-anywhere local --dir ${dir}`,
+      { cause: error },
+    );
   }
   const record = raw as { issuer?: unknown; policy?: Record<string, unknown> };
   if (typeof record?.issuer !== 'string' || typeof record.policy !== 'object' || record.policy === null) {
-    throw new IrsaError('LOCAL_CONFIG_INVALID', `${path} lacks "issuer" or "policy".`, `Start the local issuer again to rewrite it: irsa-anywhere local --dir ${dir}`);
+    throw new IrsaError(
+      'LOCAL_CONFIG_INVALID',
+      `${path} lacks "issuer" or "policy".`,
+      `Start the local issuer again to rewrite it: irsa-anywhere local --dir ${dir}`,
+    );
   }
   const policyInput: PolicyInput = { ...DEFAULT_POLICY_INPUT };
   for (const name of Object.keys(DEFAULT_POLICY_INPUT) as Array<keyof PolicyInput>) {
@@ -52,7 +69,12 @@ export async function readLocalConfig(dir: string): Promise<{ config: LocalConfi
     if (value === undefined) continue;
     if (name === 'keySpec') policyInput.keySpec = parseKeySpec(String(value), `policy.keySpec in ${path}`);
     else if (typeof value === 'number') policyInput[name] = value;
-    else throw new IrsaError('LOCAL_CONFIG_INVALID', `policy.${name} in ${path} must be a number.`, `Fix ${path} or start the local issuer again.`);
+    else
+      throw new IrsaError(
+        'LOCAL_CONFIG_INVALID',
+        `policy.${name} in ${path} must be a number.`,
+        `Fix ${path} or start the local issuer again.`,
+      );
   }
   const config: LocalConfig = { issuer: record.issuer, policy: policyInput };
   return { config, policy: makePolicy(policyInput) };
@@ -60,5 +82,8 @@ export async function readLocalConfig(dir: string): Promise<{ config: LocalConfi
 
 /** Writes `local.json` atomically. */
 export async function writeLocalConfig(dir: string, config: LocalConfig): Promise<void> {
-  await atomicWriteFile(localPaths(dir).config, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o644, dirMode: 0o700 });
+  await atomicWriteFile(localPaths(dir).config, `${JSON.stringify(config, null, 2)}\n`, {
+    mode: 0o644,
+    dirMode: 0o700,
+  });
 }

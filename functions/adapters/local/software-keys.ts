@@ -16,7 +16,9 @@ import { atomicWriteFile } from './atomic-file.ts';
 const generate = promisify(generateKeyPair);
 
 /** Generates a key pair in memory for a key spec. Returns the private key and the DER SPKI. */
-export async function generateSoftwareKey(spec: KeySpec): Promise<{ privateKey: KeyObject; publicKeySpki: Uint8Array }> {
+export async function generateSoftwareKey(
+  spec: KeySpec,
+): Promise<{ privateKey: KeyObject; publicKeySpki: Uint8Array }> {
   const pair =
     spec === 'RSA_2048'
       ? await generate('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
@@ -29,7 +31,11 @@ export async function generateSoftwareKey(spec: KeySpec): Promise<{ privateKey: 
  * Signs a JWS signing input with a private key: RSASSA-PKCS1-v1_5 SHA-256 (RS256) or ECDSA P-256
  * SHA-256 with the signature in JOSE r||s form (ES256).
  */
-export function signWithKeyObject(privateKey: KeyObject, alg: KeyRecord['alg'], input: Uint8Array): Uint8Array {
+export function signWithKeyObject(
+  privateKey: KeyObject,
+  alg: KeyRecord['alg'],
+  input: Uint8Array,
+): Uint8Array {
   const signature =
     alg === 'ES256'
       ? sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' })
@@ -72,7 +78,12 @@ export class LocalKeys implements KeyBackend, SigningBackend {
     try {
       pem = await readFile(join(this.stateDir, file), 'utf8');
     } catch (error) {
-      throw new IrsaError('LOCAL_KEY_MISSING', `The private key file for kid ${key.kid} is missing (${file}).`, 'Run `irsa-anywhere rotate --dir <dir> --now` to make a new key, or restore the file.', { cause: error });
+      throw new IrsaError(
+        'LOCAL_KEY_MISSING',
+        `The private key file for kid ${key.kid} is missing (${file}).`,
+        'Run `irsa-anywhere rotate --dir <dir> --now` to make a new key, or restore the file.',
+        { cause: error },
+      );
     }
     const privateKey = createPrivateKey(pem);
     this.cache.set(file, privateKey);
@@ -81,12 +92,20 @@ export class LocalKeys implements KeyBackend, SigningBackend {
 
   private fileOf(key: KeyRecord): string {
     if (key.location.type !== 'local') {
-      throw new IrsaError('KEY_LOCATION_MISMATCH', `Key ${key.kid} lives in ${key.location.type}, not in local files.`, 'Use the backend that matches the keyset (kms, file or local).');
+      throw new IrsaError(
+        'KEY_LOCATION_MISMATCH',
+        `Key ${key.kid} lives in ${key.location.type}, not in local files.`,
+        'Use the backend that matches the keyset (kms, file or local).',
+      );
     }
     const file = key.location.file;
     // The location comes from keyset.json, which is input: never let it point outside keys/.
     if (!/^keys\/[A-Za-z0-9_-]{1,128}\.pem$/.test(file)) {
-      throw new IrsaError('KEYSET_CORRUPT', `Key ${key.kid} has an invalid local file "${file}".`, 'Restore keyset.json from a backup; local key files are keys/<kid>.pem.');
+      throw new IrsaError(
+        'KEYSET_CORRUPT',
+        `Key ${key.kid} has an invalid local file "${file}".`,
+        'Restore keyset.json from a backup; local key files are keys/<kid>.pem.',
+      );
     }
     return file;
   }

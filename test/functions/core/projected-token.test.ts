@@ -1,7 +1,12 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { base64url, compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { assertServiceAccountName, buildProjectedTokenClaims, encodeJsonSegment, signCompactJwt } from '#core/projected-token.ts';
+import {
+  assertServiceAccountName,
+  buildProjectedTokenClaims,
+  encodeJsonSegment,
+  signCompactJwt,
+} from '#core/projected-token.ts';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const input = {
@@ -24,16 +29,26 @@ describe('buildProjectedTokenClaims (the claims kube-apiserver puts in a project
       iat: 1772366400,
       iss: 'https://oidc.example.com/c1',
       jti: 'jti-1',
-      'kubernetes.io': { namespace: 'team-a', serviceaccount: { name: 'app', uid: 'sa-uid' }, pod: { name: 'app-1', uid: 'pod-uid' } },
+      'kubernetes.io': {
+        namespace: 'team-a',
+        serviceaccount: { name: 'app', uid: 'sa-uid' },
+        pod: { name: 'app-1', uid: 'pod-uid' },
+      },
       nbf: 1772366400,
       sub: 'system:serviceaccount:team-a:app',
     });
   });
 
   it('refuses names Kubernetes would refuse, and an empty audience list', () => {
-    expect(() => assertServiceAccountName('Team_A', 'app')).toThrow(expect.objectContaining({ code: 'NAME_INVALID' }));
-    expect(() => assertServiceAccountName('team-a', 'a:b')).toThrow(expect.objectContaining({ code: 'NAME_INVALID' }));
-    expect(() => buildProjectedTokenClaims({ ...input, audiences: [] })).toThrow(expect.objectContaining({ code: 'TOKEN_AUDIENCE_MISSING' }));
+    expect(() => assertServiceAccountName('Team_A', 'app')).toThrow(
+      expect.objectContaining({ code: 'NAME_INVALID' }),
+    );
+    expect(() => assertServiceAccountName('team-a', 'a:b')).toThrow(
+      expect.objectContaining({ code: 'NAME_INVALID' }),
+    );
+    expect(() => buildProjectedTokenClaims({ ...input, audiences: [] })).toThrow(
+      expect.objectContaining({ code: 'TOKEN_AUDIENCE_MISSING' }),
+    );
   });
 });
 
@@ -41,8 +56,10 @@ describe('signCompactJwt', () => {
   it('assembles header {alg, kid, typ} . claims . signature that jose verifies', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const claims = encodeJsonSegment(buildProjectedTokenClaims(input));
-    const jwt = await signCompactJwt({ alg: 'ES256', kid: 'k1' }, claims, async (data) =>
-      new Uint8Array(sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' })),
+    const jwt = await signCompactJwt(
+      { alg: 'ES256', kid: 'k1' },
+      claims,
+      async (data) => new Uint8Array(sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' })),
     );
     expect(decodeProtectedHeader(jwt)).toEqual({ alg: 'ES256', kid: 'k1', typ: 'JWT' });
     expect(jwt.split('.')[1]).toBe(claims);

@@ -63,7 +63,9 @@ describe('LocalPublisher', () => {
     expect(await publisher.publish({ discovery: '{"d":1}', jwks: '{"keys":[]}' })).toEqual({ changed: true });
     expect(await readFile(localPaths(dir).jwks, 'utf8')).toBe('{"keys":[]}');
     expect(await readFile(localPaths(dir).discovery, 'utf8')).toBe('{"d":1}');
-    expect(await publisher.publish({ discovery: '{"d":1}', jwks: '{"keys":[]}' })).toEqual({ changed: false });
+    expect(await publisher.publish({ discovery: '{"d":1}', jwks: '{"keys":[]}' })).toEqual({
+      changed: false,
+    });
   });
 });
 

@@ -26,18 +26,25 @@ async function created(spec: KeySpec) {
 }
 
 describe('LocalKeys', () => {
-  it.each(['RSA_2048', 'ECC_NIST_P256'] as const)('creates a %s key file 0600 in a 0700 directory, named by kid', async (spec) => {
-    const { dir, made, record } = await created(spec);
-    expect(made.location).toEqual({ type: 'local', file: `keys/${record.kid}.pem` });
-    expect((await stat(join(dir, 'keys', `${record.kid}.pem`))).mode & 0o777).toBe(0o600);
-    expect((await stat(join(dir, 'keys'))).mode & 0o777).toBe(0o700);
-  });
+  it.each(['RSA_2048', 'ECC_NIST_P256'] as const)(
+    'creates a %s key file 0600 in a 0700 directory, named by kid',
+    async (spec) => {
+      const { dir, made, record } = await created(spec);
+      expect(made.location).toEqual({ type: 'local', file: `keys/${record.kid}.pem` });
+      expect((await stat(join(dir, 'keys', `${record.kid}.pem`))).mode & 0o777).toBe(0o600);
+      expect((await stat(join(dir, 'keys'))).mode & 0o777).toBe(0o700);
+    },
+  );
 
   it('signs RS256 so the public key verifies it', async () => {
     const { keys, record } = await created('RSA_2048');
     const input = new TextEncoder().encode('header.claims');
     const signature = await keys.sign(record, input);
-    const publicKey = createPublicKey({ key: Buffer.from(record.publicKeySpki, 'base64'), format: 'der', type: 'spki' });
+    const publicKey = createPublicKey({
+      key: Buffer.from(record.publicKeySpki, 'base64'),
+      format: 'der',
+      type: 'spki',
+    });
     expect(signature).toHaveLength(256);
     expect(verify('sha256', input, publicKey, signature)).toBe(true);
   });
@@ -46,7 +53,11 @@ describe('LocalKeys', () => {
     const { keys, record } = await created('ECC_NIST_P256');
     const input = new TextEncoder().encode('header.claims');
     const signature = await keys.sign(record, input);
-    const publicKey = createPublicKey({ key: Buffer.from(record.publicKeySpki, 'base64'), format: 'der', type: 'spki' });
+    const publicKey = createPublicKey({
+      key: Buffer.from(record.publicKeySpki, 'base64'),
+      format: 'der',
+      type: 'spki',
+    });
     expect(signature).toHaveLength(64);
     expect(verify('sha256', input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true);
   });
@@ -56,7 +67,9 @@ describe('LocalKeys', () => {
     const fresh = new LocalKeys(dir);
     await fresh.destroy(record);
     await fresh.destroy(record);
-    await expect(fresh.sign(record, new Uint8Array([1]))).rejects.toMatchObject({ code: 'LOCAL_KEY_MISSING' });
+    await expect(fresh.sign(record, new Uint8Array([1]))).rejects.toMatchObject({
+      code: 'LOCAL_KEY_MISSING',
+    });
   });
 
   it('refuses a key location that points outside keys/', async () => {
