@@ -18,6 +18,8 @@ const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/status.ts'),
   () => import('./commands/webhook.ts'),
   () => import('./commands/signer.ts'),
+  () => import('./commands/apiserver.ts'),
+  () => import('./commands/key-sync.ts'),
   () => import('./commands/simulate.ts'),
 ];
 

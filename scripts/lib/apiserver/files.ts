@@ -60,16 +60,21 @@ export async function assertWritable(path: string): Promise<void> {
 /**
  * Writes `data` to `path` atomically: a hidden temp file in the same directory (kubelet ignores
  * dot-files), fsync, rename over the target, fsync the directory. Keeps the existing file's mode and
- * owner; a new file gets `mode`.
+ * owner; a new file gets `mode` (and so does an existing one with `forceMode`, e.g. a private key).
  */
-export async function atomicWrite(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function atomicWrite(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  options: { forceMode?: boolean } = {},
+): Promise<void> {
   const target = resolve(path);
   const dir = dirname(target);
   let finalMode = mode;
   let owner: { uid: number; gid: number } | undefined;
   try {
     const stat = await fs.stat(target);
-    finalMode = stat.mode & 0o7777;
+    if (options.forceMode !== true) finalMode = stat.mode & 0o7777;
     owner = { uid: stat.uid, gid: stat.gid };
   } catch (error) {
     if (errnoOf(error) !== 'ENOENT') throw error;

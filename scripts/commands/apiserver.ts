@@ -1,0 +1,109 @@
+/**
+ * `irsa-anywhere apiserver configure|rollback`: points kube-apiserver at the issuer and the signer
+ * (kms mode) or the key files key-sync keeps (file mode). The planning is pure
+ * (`scripts/lib/apiserver/`); this file only wires flags.
+ */
+import type { Command } from 'commander';
+import type { Register } from '../cli.ts';
+import { runConfigure, runRollback } from '../lib/apiserver/configure.ts';
+import { DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
+import { parseDistro } from '../lib/apiserver/index.ts';
+import { normalizeSettings } from '../lib/apiserver/settings.ts';
+import { DEFAULT_KEY_DIR, DEFAULT_SIGNER_SOCKET, DISTROS } from '../lib/apiserver/types.ts';
+import { type Io, runCommand } from '../lib/cli-support.ts';
+
+interface ConfigureFlags {
+  distro: string;
+  issuer: string;
+  mode: string;
+  file?: string;
+  signerSocket: string;
+  keyDir: string;
+  audiences?: string;
+  kubernetesVersion?: string;
+  allowReplace?: boolean;
+  backupDir: string;
+  dryRun?: boolean;
+  json?: boolean;
+  skipPreflight?: boolean;
+}
+
+interface RollbackFlags {
+  distro: string;
+  file?: string;
+  backupDir: string;
+  json?: boolean;
+}
+
+/** Adds `apiserver configure` and `apiserver rollback` to the program. */
+export const register: Register = (program: Command, io: Io, setExit) => {
+  const apiserver = program
+    .command('apiserver')
+    .description('Configure kube-apiserver for the issuer and the signer or key files.');
+  apiserver
+    .command('configure')
+    .description('Set the service-account flags (issuer, JWKS URI, audiences, signer or key files).')
+    .requiredOption('--distro <distro>', `one of ${DISTROS.join(', ')}`)
+    .requiredOption('--issuer <url>', 'issuer URL (https, no trailing slash)')
+    .option('--mode <mode>', 'kms (external signer socket) or file (key-sync key files)', 'kms')
+    .option('--file <path>', 'config file to edit (default: the distro default; talos/kind/openshift print)')
+    .option('--signer-socket <path>', 'signer Unix socket (kms mode)', DEFAULT_SIGNER_SOCKET)
+    .option('--key-dir <dir>', 'directory of signing.key and verification.pem (file mode)', DEFAULT_KEY_DIR)
+    .option('--audiences <list>', 'extra audiences for --api-audiences (sts.amazonaws.com is always added)')
+    .option('--kubernetes-version <v>', 'Kubernetes version, where the config does not say')
+    .option(
+      '--allow-replace',
+      'where the format holds one value per flag (kubeadm v1beta3, Talos), replace the old issuer and key ' +
+        'file instead of failing (tokens for the old ones stop verifying)',
+    )
+    .option('--backup-dir <dir>', 'where backups are kept', DEFAULT_BACKUP_DIR)
+    .option('--dry-run', 'print the diff and change nothing')
+    .option('--json', 'print the result as JSON')
+    .option('--skip-preflight', 'do not check that the signer socket or key files exist')
+    .action(async (flags: ConfigureFlags) => {
+      setExit(
+        await runCommand(io, async () => {
+          const distro = parseDistro(flags.distro);
+          const settings = normalizeSettings({
+            issuer: flags.issuer,
+            mode: flags.mode,
+            signerSocket: flags.signerSocket,
+            keyDir: flags.keyDir,
+            audiences: flags.audiences?.split(',') ?? [],
+            ...(flags.kubernetesVersion !== undefined ? { kubernetesVersion: flags.kubernetesVersion } : {}),
+            allowReplace: flags.allowReplace === true,
+          });
+          await runConfigure(io, {
+            distro,
+            settings,
+            ...(flags.file !== undefined ? { file: flags.file } : {}),
+            backupDir: flags.backupDir,
+            dryRun: flags.dryRun === true,
+            json: flags.json === true,
+            skipPreflight: flags.skipPreflight === true,
+            now: () => new Date(),
+          });
+        }),
+      );
+    });
+  apiserver
+    .command('rollback')
+    .description('Restore the config file from the newest backup configure made.')
+    .option('--distro <distro>', 'whose default file to restore', 'kubeadm')
+    .option('--file <path>', 'file to restore')
+    .option('--backup-dir <dir>', 'where backups are kept', DEFAULT_BACKUP_DIR)
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: RollbackFlags) => {
+      setExit(
+        await runCommand(io, async () => {
+          await runRollback(io, {
+            distro: parseDistro(flags.distro),
+            ...(flags.file !== undefined ? { file: flags.file } : {}),
+            backupDir: flags.backupDir,
+            json: flags.json === true,
+            now: () => new Date(),
+          });
+        }),
+      );
+    });
+};

@@ -1,0 +1,162 @@
+/**
+ * `irsa-anywhere key-sync` (file mode): installs the active KMS-wrapped signing key and the
+ * verification bundle for kube-apiserver, and `key-sync install-timer` emits the systemd units
+ * that run it. This file only wires flags and builds the AWS clients.
+ */
+
+import { resolve } from 'node:path';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Command } from 'commander';
+import type { Register } from '../cli.ts';
+import { atomicWrite, DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
+import { normalizeSettings } from '../lib/apiserver/settings.ts';
+import { DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
+import { ExitCode, type Io, parseIntFlag, runCommand } from '../lib/cli-support.ts';
+import { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } from '../lib/key-sync/run.ts';
+import { syncOnce } from '../lib/key-sync/sync.ts';
+import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
+
+interface SyncFlags {
+  state?: string;
+  stackOutputs?: string;
+  cluster?: string;
+  keyDir: string;
+  once?: boolean;
+  interval: string;
+  distro: string;
+  manifest?: string;
+  audiences?: string;
+  backupDir: string;
+  region?: string;
+  json?: boolean;
+}
+
+interface TimerFlags extends SyncFlags {
+  bin: string;
+  every: string;
+  unitName: string;
+  write?: boolean;
+  unitDir: string;
+}
+
+function sourceOptions(command: Command): Command {
+  return command
+    .option('--state <url>', 'keyset location, s3://<state bucket>/keyset.json')
+    .option('--stack-outputs <file>', 'CloudFormation outputs JSON naming StateBucketName')
+    .option('--cluster <name>', 'cluster name the stack was deployed with (the KMS encryption context)')
+    .option('--key-dir <dir>', 'where signing.key and verification.pem go', DEFAULT_KEY_DIR)
+    .option('--distro <distro>', 'kube-apiserver config to update: kubeadm, k3s, rke2 or none', 'kubeadm')
+    .option('--manifest <path>', 'that config file (default: the distro default)')
+    .option('--audiences <list>', 'extra audiences for --api-audiences')
+    .option('--backup-dir <dir>', 'where config backups are kept', DEFAULT_BACKUP_DIR)
+    .option('--region <region>', 'AWS region of the stack (default: the SDK default chain)');
+}
+
+/** Validates the flags shared by key-sync and install-timer; returns the args for the timer. */
+function validatedArgs(flags: SyncFlags): string[] {
+  parseSyncTarget(flags.cluster, flags.distro);
+  normalizeSettings({ issuer: 'https://validation.invalid', mode: 'file', keyDir: flags.keyDir });
+  const args: string[] = [];
+  const add = (name: string, value: string | undefined): void => {
+    if (value !== undefined) args.push(name, value);
+  };
+  add('--state', flags.state);
+  // systemd runs from /: relative paths would point elsewhere.
+  add('--stack-outputs', flags.stackOutputs === undefined ? undefined : resolve(flags.stackOutputs));
+  add('--cluster', flags.cluster);
+  add('--key-dir', flags.keyDir);
+  add('--distro', flags.distro);
+  add('--manifest', flags.manifest === undefined ? undefined : resolve(flags.manifest));
+  add('--audiences', flags.audiences);
+  add('--backup-dir', flags.backupDir);
+  add('--region', flags.region);
+  return args;
+}
+
+/** Adds `key-sync` and `key-sync install-timer` to the program. */
+export const register: Register = (program: Command, io: Io, setExit) => {
+  const keySync = sourceOptions(
+    program
+      .command('key-sync')
+      .description('file mode: install the active signing key and verification keys for kube-apiserver.'),
+  )
+    .option('--once', 'run one pass and exit (the systemd timer uses this)')
+    .option('--interval <seconds>', 'seconds between passes when not --once', '300')
+    .option('--json', 'print each pass as JSON')
+    .action(async (flags: SyncFlags) => {
+      setExit(
+        await runCommand(io, async () => {
+          const { cluster, distro } = parseSyncTarget(flags.cluster, flags.distro);
+          const intervalMs = parseIntFlag('--interval', flags.interval, 10, 86_400) * 1000;
+          const state = await resolveState(flags);
+          const region = flags.region !== undefined ? { region: flags.region } : {};
+          const options = {
+            s3: new S3Client({ ...region, followRegionRedirects: true }),
+            kms: new KMSClient(region),
+            state,
+            cluster,
+            keyDir: flags.keyDir,
+            manifest:
+              distro === null
+                ? null
+                : {
+                    distro,
+                    ...(flags.manifest !== undefined ? { file: flags.manifest } : {}),
+                    audiences: flags.audiences?.split(',') ?? [],
+                    backupDir: flags.backupDir,
+                  },
+            now: () => new Date(),
+          };
+          if (flags.once === true) {
+            printSyncReport(io, await syncOnce(options), flags.json === true);
+            return;
+          }
+          const stop = new AbortController();
+          const onSignal = (): void => stop.abort();
+          process.once('SIGTERM', onSignal);
+          process.once('SIGINT', onSignal);
+          const failures = await runSyncLoop(io, options, {
+            intervalMs,
+            json: flags.json === true,
+            signal: stop.signal,
+          });
+          if (failures > 0) throw new ExitCode(1);
+        }),
+      );
+    });
+
+  // The source options are key-sync's own; commander hands them to the parent wherever they appear.
+  keySync
+    .command('install-timer')
+    .description(
+      'Print (or --write) a systemd service and timer running key-sync --once with the same options.',
+    )
+    .option('--bin <path>', 'absolute path of irsa-anywhere', '/usr/local/bin/irsa-anywhere')
+    .option('--every <span>', 'systemd time span between runs', '5min')
+    .option('--unit-name <name>', 'unit name (without .service/.timer)', 'irsa-anywhere-key-sync')
+    .option('--write', 'write the units into --unit-dir instead of printing them')
+    .option('--unit-dir <dir>', 'systemd unit directory', '/etc/systemd/system')
+    .action(async (own: Omit<TimerFlags, keyof SyncFlags>) => {
+      setExit(
+        await runCommand(io, async () => {
+          const flags = { ...keySync.opts<SyncFlags>(), ...own } as TimerFlags;
+          const options = validateTimerOptions({
+            bin: flags.bin,
+            args: validatedArgs(flags),
+            interval: flags.every,
+            unitName: flags.unitName,
+          });
+          const { service, timer } = renderUnits(options);
+          if (flags.write !== true) {
+            io.out(`# ${options.unitName}.service\n${service}\n# ${options.unitName}.timer\n${timer}`);
+            return;
+          }
+          await atomicWrite(`${flags.unitDir}/${options.unitName}.service`, service, 0o644);
+          await atomicWrite(`${flags.unitDir}/${options.unitName}.timer`, timer, 0o644);
+          io.out(`wrote ${flags.unitDir}/${options.unitName}.service and .timer`);
+          io.out(`enable with: systemctl daemon-reload && systemctl enable --now ${options.unitName}.timer`);
+        }),
+      );
+    });
+};

@@ -1,0 +1,167 @@
+/**
+ * `apiserver configure` and `apiserver rollback` without commander: read the file, plan, then
+ * either show the diff (dry run) or back up and write atomically. Checks run before anything is
+ * written, so a failure leaves the file on disk untouched.
+ */
+import { promises as fs } from 'node:fs';
+import { createTwoFilesPatch } from 'diff';
+import { IrsaError } from '#core/errors.ts';
+import type { Io } from '../cli-support.ts';
+import { assertWritable, atomicWrite, backupFile, readConfig, rollbackFile } from './files.ts';
+import { planApiserver } from './index.ts';
+import { keyFilePaths } from './settings.ts';
+import { type ApiserverSettings, type Change, DEFAULT_FILES, type Distro, describeChange } from './types.ts';
+
+/** Distros whose file lives on the node and is read by a running service. */
+const ON_NODE: ReadonlySet<Distro> = new Set(['kubeadm', 'k3s', 'rke2']);
+
+export interface ConfigureOptions {
+  distro: Distro;
+  settings: ApiserverSettings;
+  file?: string;
+  backupDir: string;
+  dryRun: boolean;
+  json: boolean;
+  /** Skip the checks that the signer socket or the key files exist. */
+  skipPreflight: boolean;
+  now: () => Date;
+}
+
+/** What one configure run did, as printed with --json. */
+export interface ConfigureReport {
+  distro: Distro;
+  file: string | null;
+  dryRun: boolean;
+  changed: boolean;
+  changes: Change[];
+  notes: string[];
+  backup?: string;
+  diff?: string;
+  text?: string;
+}
+
+function fileFor(distro: Distro, file: string | undefined): string | null {
+  return file ?? DEFAULT_FILES[distro] ?? null;
+}
+
+async function exists(path: string, socket = false): Promise<boolean> {
+  try {
+    const stat = await fs.stat(path);
+    return socket ? stat.isSocket() : stat.isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses to point a running kube-apiserver at a signer or key files that are not there: it would not
+ * start again. key-sync writes the keys first, then calls the planner itself.
+ */
+async function preflight(options: ConfigureOptions): Promise<void> {
+  if (options.skipPreflight || options.dryRun || !ON_NODE.has(options.distro)) return;
+  const { settings } = options;
+  if (
+    settings.mode === 'kms' &&
+    !settings.signerSocket.startsWith('@') &&
+    !(await exists(settings.signerSocket, true))
+  ) {
+    throw new IrsaError(
+      'APISERVER_SIGNER_NOT_RUNNING',
+      `No signer is listening at ${settings.signerSocket}; kube-apiserver would not start without it.`,
+      'Start `irsa-anywhere signer` on this node first (or pass --skip-preflight if it starts with kube-apiserver).',
+    );
+  }
+  if (settings.mode === 'file') {
+    const { signingKey, verification } = keyFilePaths(settings);
+    const missing = [];
+    for (const path of [signingKey, verification]) if (!(await exists(path))) missing.push(path);
+    if (missing.length > 0) {
+      throw new IrsaError(
+        'APISERVER_KEY_FILES_MISSING',
+        `${missing.join(' and ')} not found; kube-apiserver would not start with flags pointing at them.`,
+        'Run `irsa-anywhere key-sync --once` first: it writes the keys, then configures kube-apiserver itself.',
+      );
+    }
+  }
+}
+
+function printReport(io: Io, report: ConfigureReport, json: boolean): void {
+  if (json) {
+    io.out(JSON.stringify(report, null, 2));
+    return;
+  }
+  if (report.file === null && report.text !== undefined) {
+    // Printed config: the YAML alone on stdout, so it can be redirected to a file.
+    io.out(report.text);
+    for (const note of report.notes) io.err(`note: ${note}`);
+    return;
+  }
+  if (!report.changed) {
+    io.out(`no changes: ${report.file} is already configured`);
+    return;
+  }
+  if (report.dryRun && report.diff !== undefined) io.out(report.diff);
+  const verb = report.dryRun ? 'would change' : 'changed';
+  io.out(`${verb} ${report.file}:`);
+  for (const change of report.changes) io.out(`  ${describeChange(change)}`);
+  if (report.backup !== undefined)
+    io.out(`backup: ${report.backup} (undo with: irsa-anywhere apiserver rollback --file ${report.file})`);
+  if (report.dryRun) io.out('dry run: nothing was written');
+  for (const note of report.notes) io.out(`note: ${note}`);
+}
+
+/** Runs `apiserver configure`. Returns the report it printed. */
+export async function runConfigure(io: Io, options: ConfigureOptions): Promise<ConfigureReport> {
+  const file = fileFor(options.distro, options.file);
+  const base = { distro: options.distro, file, dryRun: options.dryRun };
+  if (file === null) {
+    const plan = planApiserver(options.distro, '', options.settings);
+    const report: ConfigureReport = {
+      ...base,
+      changed: true,
+      changes: plan.changes,
+      notes: plan.notes,
+      text: plan.text,
+    };
+    printReport(io, report, options.json);
+    return report;
+  }
+  const current = await readConfig(file, options.distro !== 'kubeadm');
+  const before = current ?? '';
+  const plan = planApiserver(options.distro, before, options.settings);
+  const changed = plan.text !== before;
+  const report: ConfigureReport = { ...base, changed, changes: plan.changes, notes: plan.notes };
+  if (changed && options.dryRun) {
+    report.diff = createTwoFilesPatch(file, file, before, plan.text, 'current', 'planned');
+  }
+  if (changed && !options.dryRun) {
+    await preflight(options);
+    await assertWritable(file);
+    if (current !== null) report.backup = await backupFile(file, options.backupDir, options.now());
+    await atomicWrite(file, plan.text, options.distro === 'kubeadm' ? 0o600 : 0o644);
+  }
+  printReport(io, report, options.json);
+  return report;
+}
+
+/** Runs `apiserver rollback`: restores the newest backup of the file. */
+export async function runRollback(
+  io: Io,
+  options: { distro: Distro; file?: string; backupDir: string; json: boolean; now: () => Date },
+): Promise<void> {
+  const file = fileFor(options.distro, options.file);
+  if (file === null) {
+    throw new IrsaError(
+      'FLAG_MISSING',
+      `--distro ${options.distro} has no default file.`,
+      'Pass --file with the file to restore.',
+    );
+  }
+  const { restored, saved } = await rollbackFile(file, options.backupDir, options.now());
+  if (options.json) {
+    io.out(JSON.stringify({ file, restored, saved }, null, 2));
+    return;
+  }
+  io.out(`restored ${file} from ${restored}`);
+  if (saved !== null) io.out(`the replaced version is kept as ${saved}`);
+}

@@ -1,0 +1,194 @@
+/**
+ * One key-sync pass (file mode): read keyset.json, install the active private key and the
+ * verification bundle in the key directory, then point kube-apiserver at them through the same
+ * planner as `apiserver configure`. Keys are written before the manifest, so the manifest never
+ * names a file that does not exist. Steady state (keys on disk already current): one S3 read, no
+ * KMS call, no write. Key material is never logged: reports carry kids only.
+ */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { isAwsError } from '#adapters/aws/aws-errors.ts';
+import { unwrapPrivateKey } from '#adapters/aws/kms-wrapped-keys.ts';
+import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
+import { IrsaError } from '#core/errors.ts';
+import type { KeyRecord } from '#core/keyset.ts';
+import { kidFromSpki } from '#core/kid.ts';
+import { activeKey } from '#core/planner.ts';
+import { assertWritable, atomicWrite, backupFile, readConfig } from '../apiserver/files.ts';
+import { planApiserver } from '../apiserver/index.ts';
+import { normalizeSettings } from '../apiserver/settings.ts';
+import {
+  type Change,
+  DEFAULT_FILES,
+  SIGNING_KEY_FILE,
+  VERIFICATION_BUNDLE_FILE,
+} from '../apiserver/types.ts';
+import { privateKeyPem, verificationBundle } from './pem.ts';
+import type { StateLocation } from './source.ts';
+
+/** Annotations that change with the keys, so kubelet restarts kube-apiserver (kubeadm). */
+export const KID_ANNOTATION = 'irsa-anywhere.io/signing-kid';
+export const BUNDLE_ANNOTATION = 'irsa-anywhere.io/verification-sha256';
+
+/** Distros key-sync can update on the node. */
+export type SyncDistro = 'kubeadm' | 'k3s' | 'rke2';
+
+export interface SyncOptions {
+  s3: S3Client;
+  kms: KMSClient;
+  state: StateLocation;
+  cluster: string;
+  keyDir: string;
+  /** null: only install the keys, leave kube-apiserver's config alone. */
+  manifest: { distro: SyncDistro; file?: string; audiences: string[]; backupDir: string } | null;
+  now: () => Date;
+}
+
+export interface SyncReport {
+  kid: string;
+  issuer: string;
+  verificationKids: string[];
+  wroteSigningKey: boolean;
+  wroteBundle: boolean;
+  manifest: { file: string; changes: Change[]; backup?: string; notes: string[] } | null;
+}
+
+async function readOptional(path: string): Promise<string | null> {
+  try {
+    return await fs.readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** The kid of the private key in a PEM file, or null when it cannot be read. */
+function kidOfPrivatePem(text: string | null): string | null {
+  if (text === null) return null;
+  try {
+    const spki = createPublicKey(createPrivateKey(text)).export({ type: 'spki', format: 'der' });
+    return kidFromSpki(spki);
+  } catch {
+    return null;
+  }
+}
+
+async function unwrap(options: SyncOptions, key: KeyRecord): Promise<Uint8Array> {
+  try {
+    return await unwrapPrivateKey(
+      { kms: options.kms, s3: options.s3, bucket: options.state.bucket, cluster: options.cluster },
+      key,
+    );
+  } catch (error) {
+    if (isAwsError(error, ['InvalidCiphertextException'], [])) {
+      throw new IrsaError(
+        'KEY_SYNC_CONTEXT_MISMATCH',
+        `KMS refused to decrypt the wrapped key for kid ${key.kid} with encryption context {cluster: "${options.cluster}", kid: "${key.kid}"}: it was not wrapped with that context (or not with this wrapping key).`,
+        'Pass the --cluster name the stack was deployed with; if it is right, the wrapped key object was replaced: rotate with {"now": true} and investigate.',
+        { cause: error },
+      );
+    }
+    if (isAwsError(error, ['AccessDeniedException', 'AccessDenied'], [403])) {
+      throw new IrsaError(
+        'KEY_SYNC_ACCESS_DENIED',
+        `Access denied reading or decrypting the wrapped key for kid ${key.kid}.`,
+        "Attach the stack output NodePolicyArn to this node's role (it allows s3:GetObject on the state bucket and kms:Decrypt with this cluster's context).",
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Runs one pass. Throws `IrsaError` without touching kube-apiserver's config when anything is wrong. */
+export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
+  const store = new S3KeysetStore({ s3: options.s3, bucket: options.state.bucket, key: options.state.key });
+  const read = await store.read();
+  const where = `s3://${options.state.bucket}/${options.state.key}`;
+  if (read === null) {
+    throw new IrsaError(
+      'KEY_SYNC_NO_KEYSET',
+      `${where} does not exist.`,
+      'Deploy the stack (its bootstrap creates the first key), or pass the right --state.',
+    );
+  }
+  const { keyset } = read;
+  if (keyset.cluster !== options.cluster) {
+    throw new IrsaError(
+      'KEY_SYNC_CLUSTER_MISMATCH',
+      `${where} belongs to cluster "${keyset.cluster}", not "${options.cluster}".`,
+      'Pass --cluster with the name the stack was deployed with, or the state of this cluster.',
+    );
+  }
+  const active = activeKey(keyset);
+  if (active === undefined) {
+    throw new IrsaError(
+      'KEY_SYNC_NO_ACTIVE_KEY',
+      `${where} has no active key, so there is nothing to sign with.`,
+      'Run the rotate function (irsa-anywhere rotate) so it creates and activates a key, then run key-sync again.',
+    );
+  }
+  if (active.location.type !== 'wrapped') {
+    throw new IrsaError(
+      'KEY_SYNC_NOT_FILE_MODE',
+      `The active key ${active.kid} is a ${active.location.type} key; key-sync installs only wrapped (file mode) keys.`,
+      'Use kms mode (irsa-anywhere signer) for this stack, or deploy the stack with KeyMode=file.',
+    );
+  }
+  // Settings are validated before anything is written.
+  const settings = normalizeSettings({
+    issuer: keyset.issuer,
+    mode: 'file',
+    keyDir: options.keyDir,
+    audiences: options.manifest?.audiences ?? [],
+  });
+  const bundle = verificationBundle(keyset);
+  const signingPath = `${settings.keyDir}/${SIGNING_KEY_FILE}`;
+  const bundlePath = `${settings.keyDir}/${VERIFICATION_BUNDLE_FILE}`;
+
+  await fs.mkdir(settings.keyDir, { recursive: true, mode: 0o755 });
+  let wroteBundle = false;
+  if ((await readOptional(bundlePath)) !== bundle.pem) {
+    await atomicWrite(bundlePath, bundle.pem, 0o644);
+    wroteBundle = true;
+  }
+  let wroteSigningKey = false;
+  if (kidOfPrivatePem(await readOptional(signingPath)) !== active.kid) {
+    const pkcs8 = await unwrap(options, active);
+    try {
+      await atomicWrite(signingPath, privateKeyPem(pkcs8), 0o600, { forceMode: true });
+    } finally {
+      pkcs8.fill(0);
+    }
+    wroteSigningKey = true;
+  }
+
+  const report: SyncReport = {
+    kid: active.kid,
+    issuer: keyset.issuer,
+    verificationKids: bundle.kids,
+    wroteSigningKey,
+    wroteBundle,
+    manifest: null,
+  };
+  if (options.manifest === null) return report;
+
+  const { distro } = options.manifest;
+  const file = options.manifest.file ?? DEFAULT_FILES[distro] ?? '';
+  const current = await readConfig(file, distro !== 'kubeadm');
+  const planned = planApiserver(distro, current ?? '', {
+    ...settings,
+    ...(distro === 'kubeadm'
+      ? { podAnnotations: { [KID_ANNOTATION]: active.kid, [BUNDLE_ANNOTATION]: bundle.digest } }
+      : {}),
+  });
+  report.manifest = { file, changes: planned.changes, notes: planned.notes };
+  if (planned.text === (current ?? '')) return report;
+  await assertWritable(file);
+  if (current !== null)
+    report.manifest.backup = await backupFile(file, options.manifest.backupDir, options.now());
+  await atomicWrite(file, planned.text, distro === 'kubeadm' ? 0o600 : 0o644);
+  return report;
+}

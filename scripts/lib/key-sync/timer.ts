@@ -1,0 +1,86 @@
+/**
+ * `key-sync install-timer`: a systemd oneshot service running `key-sync --once` and a timer that
+ * starts it at boot and then every interval.
+ */
+import { IrsaError } from '#core/errors.ts';
+
+export interface TimerOptions {
+  /** Absolute path of the irsa-anywhere executable. */
+  bin: string;
+  /** Arguments after `key-sync --once`, already validated by the caller. */
+  args: string[];
+  /** systemd time span, e.g. `5min`. */
+  interval: string;
+  unitName: string;
+}
+
+/** Quotes one argument for a systemd ExecStart line. */
+function quoteArg(arg: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** Checks the options so a bad value fails here, not at `systemctl daemon-reload`. */
+export function validateTimerOptions(options: TimerOptions): TimerOptions {
+  if (!options.bin.startsWith('/') || /\s/.test(options.bin)) {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `--bin must be an absolute path, got "${options.bin}".`,
+      'Pass --bin /usr/local/bin/irsa-anywhere (see `command -v irsa-anywhere`).',
+    );
+  }
+  if (!/^\d+(us|ms|s|sec|m|min|h|hr|d)$/.test(options.interval)) {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `--interval must be a systemd time span like 5min, got "${options.interval}".`,
+      'Pass --interval 5min.',
+    );
+  }
+  if (!/^[A-Za-z0-9_.-]+$/.test(options.unitName)) {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `--unit-name "${options.unitName}" is not a valid unit name.`,
+      'Pass --unit-name irsa-anywhere-key-sync.',
+    );
+  }
+  if (options.args.some((arg) => /[\n\r%$]/.test(arg))) {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      'An argument holds a newline, "%" or "$", which systemd would expand.',
+      'Pass plain paths and names.',
+    );
+  }
+  return options;
+}
+
+/** The service and timer unit texts. */
+export function renderUnits(options: TimerOptions): { service: string; timer: string } {
+  const exec = [options.bin, 'key-sync', '--once', ...options.args].map(quoteArg).join(' ');
+  const service = `[Unit]
+Description=irsa-anywhere key-sync: install the active service-account signing key for kube-apiserver
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=${exec}
+# The key directory and the manifest are written atomically; nothing else on the host is touched.
+UMask=0077
+NoNewPrivileges=yes
+ProtectHome=yes
+PrivateTmp=yes
+`;
+  const timer = `[Unit]
+Description=Run irsa-anywhere key-sync every ${options.interval}
+
+[Timer]
+OnBootSec=30s
+OnUnitActiveSec=${options.interval}
+RandomizedDelaySec=30s
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+`;
+  return { service, timer };
+}
