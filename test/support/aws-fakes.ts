@@ -1,0 +1,318 @@
+/**
+ * A stateful fake of the S3 and KMS calls the rotate path makes, behind aws-sdk-client-mock, for
+ * crash and fault injection. S3 objects carry MD5 ETags (as real S3 does) and honour `If-Match` /
+ * `If-None-Match: *`; KMS asymmetric keys are real node:crypto key pairs with states; Encrypt and
+ * Decrypt enforce the encryption context. Each "process" gets its own mocked clients over the
+ * shared state, so one process can die or stall while another runs, and faults are armed per
+ * process by call position. Test-only.
+ */
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
+import {
+  CreateKeyCommand,
+  DecryptCommand,
+  DescribeKeyCommand,
+  EncryptCommand,
+  GetPublicKeyCommand,
+  KMSClient,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+
+/** An error shaped like an AWS SDK v3 service exception. */
+export function awsError(name: string, httpStatusCode: number, message = name): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
+}
+
+/** How a call fails. `timeout-after` and `death` happen after the call took effect. */
+export type FaultKind = 'error' | 'timeout-before' | 'timeout-after' | 'death';
+
+/** Thrown into a process that "died": it never hears back, and makes no further calls. */
+export class ProcessDeath extends Error {
+  constructor(readonly position: number) {
+    super(`injected process death after call ${position}`);
+  }
+}
+
+/** A stored object. */
+export interface FakeObject {
+  body: Uint8Array;
+  etag: string;
+  metadata: Record<string, string>;
+  cacheControl: string | undefined;
+}
+
+/** A KMS key: asymmetric (with a real key pair) or symmetric (a wrapping key). */
+export interface FakeKmsKey {
+  spec: string;
+  state: 'Enabled' | 'PendingDeletion';
+  tags: Record<string, string>;
+  privateKey?: KeyObject;
+  spki?: Uint8Array;
+}
+
+interface Ciphertext {
+  keyId: string;
+  context: Record<string, string>;
+  plaintext: Uint8Array;
+}
+
+/** The shared state of one fake account. */
+interface State {
+  objects: Map<string, FakeObject>;
+  keys: Map<string, FakeKmsKey>;
+  ciphertexts: Map<string, Ciphertext>;
+}
+
+function cloneState(state: State): State {
+  return {
+    objects: new Map([...state.objects].map(([id, o]) => [id, { ...o, metadata: { ...o.metadata } }])),
+    keys: new Map([...state.keys].map(([id, k]) => [id, { ...k, tags: { ...k.tags } }])),
+    ciphertexts: new Map(state.ciphertexts),
+  };
+}
+
+function bytes(value: unknown): Uint8Array {
+  if (typeof value === 'string') return new TextEncoder().encode(value);
+  if (value instanceof Uint8Array) return value;
+  throw new Error('the fake S3 stores strings and bytes only');
+}
+
+/** A GetObject body that yields `content` (also used by tests that mock S3 directly). */
+export function body(content: string | Uint8Array): GetObjectCommandOutput['Body'] {
+  const data = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+  const fake = {
+    transformToString: async () => new TextDecoder().decode(data),
+    transformToByteArray: async () => data,
+  };
+  return fake as unknown as GetObjectCommandOutput['Body'];
+}
+
+/** One fake AWS account shared by any number of processes. */
+export class FakeAws {
+  state: State = { objects: new Map(), keys: new Map(), ciphertexts: new Map() };
+
+  /** Copies the whole account state (to restore a scenario's starting point). */
+  snapshot(): State {
+    return cloneState(this.state);
+  }
+
+  restore(snapshot: State): void {
+    this.state = cloneState(snapshot);
+  }
+
+  /** Creates the symmetric wrapping key (file mode) and returns its id. */
+  createWrappingKey(): string {
+    const keyId = randomUUID();
+    this.state.keys.set(keyId, { spec: 'SYMMETRIC_DEFAULT', state: 'Enabled', tags: {} });
+    return keyId;
+  }
+
+  text(bucket: string, key: string): string | undefined {
+    const object = this.state.objects.get(`${bucket}/${key}`);
+    return object === undefined ? undefined : new TextDecoder().decode(object.body);
+  }
+
+  /** Decrypts a stored ciphertext the way KMS would, checking key and context. */
+  decrypt(blob: Uint8Array, keyId: string, context: Record<string, string>): Uint8Array {
+    const entry = this.state.ciphertexts.get(Buffer.from(blob).toString('hex'));
+    if (entry === undefined || entry.keyId !== keyId) throw awsError('InvalidCiphertextException', 400);
+    const a = JSON.stringify(Object.entries(entry.context).sort());
+    const b = JSON.stringify(Object.entries(context).sort());
+    if (a !== b) throw awsError('InvalidCiphertextException', 400);
+    return entry.plaintext;
+  }
+
+  /** A process: its own S3 and KMS clients over this account, with an optional fault. */
+  process(): FakeProcess {
+    return new FakeProcess(this);
+  }
+}
+
+/** One process's clients, call log and fault plan. */
+export class FakeProcess {
+  readonly s3 = new S3Client({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  });
+  readonly kms = new KMSClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  });
+  readonly calls: string[] = [];
+  /** Set when the process died: later calls never reach AWS. */
+  dead = false;
+  #fault: { position: number; kind: FaultKind } | undefined;
+  #pause: { position: number; until: Promise<void>; reached: () => void } | undefined;
+
+  constructor(private readonly aws: FakeAws) {
+    this.#install();
+  }
+
+  /** Fails call number `position` (0-based) in the way `kind` says. */
+  arm(position: number, kind: FaultKind): void {
+    this.#fault = { position, kind };
+  }
+
+  /**
+   * Stalls this process right after call `position` took effect, until `until` resolves.
+   * Returns a promise that resolves when the stall begins.
+   */
+  pauseAfter(position: number, until: Promise<void>): Promise<void> {
+    return new Promise((resolve) => {
+      this.#pause = { position, until, reached: resolve };
+    });
+  }
+
+  async #call<T>(name: string, effect: () => T): Promise<T> {
+    if (this.dead) throw new ProcessDeath(-1);
+    const position = this.calls.length;
+    this.calls.push(name);
+    const fault = this.#fault?.position === position ? this.#fault.kind : undefined;
+    if (fault === 'error') throw awsError('InternalError', 500, 'injected service error');
+    if (fault === 'timeout-before')
+      throw Object.assign(new Error('injected timeout (request not applied)'), { name: 'TimeoutError' });
+    const result = effect();
+    if (fault === 'timeout-after')
+      throw Object.assign(new Error('injected timeout (request applied)'), { name: 'TimeoutError' });
+    if (fault === 'death') {
+      this.dead = true;
+      throw new ProcessDeath(position);
+    }
+    const pause = this.#pause;
+    if (pause?.position === position) {
+      this.#pause = undefined;
+      pause.reached();
+      await pause.until;
+    }
+    return result;
+  }
+
+  #install(): void {
+    const aws = this.aws;
+    const s3 = mockClient(this.s3);
+    const kms = mockClient(this.kms);
+    const objects = () => aws.state.objects;
+    const keys = () => aws.state.keys;
+    s3.on(GetObjectCommand).callsFake((input) =>
+      this.#call('s3:GetObject', () => {
+        const object = objects().get(`${input.Bucket}/${input.Key}`);
+        if (object === undefined) throw awsError('NoSuchKey', 404);
+        return { Body: body(object.body), ETag: object.etag };
+      }),
+    );
+    s3.on(HeadObjectCommand).callsFake((input) =>
+      this.#call('s3:HeadObject', () => {
+        const object = objects().get(`${input.Bucket}/${input.Key}`);
+        if (object === undefined) throw awsError('NotFound', 404);
+        return { ETag: object.etag, Metadata: { ...object.metadata }, CacheControl: object.cacheControl };
+      }),
+    );
+    s3.on(PutObjectCommand).callsFake((input) =>
+      this.#call('s3:PutObject', () => {
+        const id = `${input.Bucket}/${input.Key}`;
+        const existing = objects().get(id);
+        if (input.IfNoneMatch === '*' && existing !== undefined) throw awsError('PreconditionFailed', 412);
+        if (input.IfMatch !== undefined && existing?.etag !== input.IfMatch)
+          throw awsError('PreconditionFailed', 412);
+        const body = bytes(input.Body);
+        const etag = `"${createHash('md5').update(body).digest('hex')}"`;
+        objects().set(id, {
+          body,
+          etag,
+          metadata: { ...(input.Metadata ?? {}) },
+          cacheControl: input.CacheControl,
+        });
+        return { ETag: etag };
+      }),
+    );
+    s3.on(DeleteObjectCommand).callsFake((input) =>
+      this.#call('s3:DeleteObject', () => {
+        objects().delete(`${input.Bucket}/${input.Key}`);
+        return {};
+      }),
+    );
+    const key = (id: string | undefined): FakeKmsKey => {
+      const found = id === undefined ? undefined : keys().get(id);
+      if (found === undefined) throw awsError('NotFoundException', 400);
+      return found;
+    };
+    kms.on(CreateKeyCommand).callsFake((input) =>
+      this.#call('kms:CreateKey', () => {
+        const spec = input.KeySpec ?? 'SYMMETRIC_DEFAULT';
+        const pair =
+          spec === 'RSA_2048'
+            ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+            : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        const keyId = randomUUID();
+        const tags = Object.fromEntries(
+          (input.Tags ?? []).map((t: { TagKey?: string; TagValue?: string }) => [
+            t.TagKey ?? '',
+            t.TagValue ?? '',
+          ]),
+        );
+        const spki = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
+        keys().set(keyId, { spec, state: 'Enabled', tags, privateKey: pair.privateKey, spki });
+        return { KeyMetadata: { KeyId: keyId, Arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}` } };
+      }),
+    );
+    kms.on(GetPublicKeyCommand).callsFake((input) =>
+      this.#call('kms:GetPublicKey', () => {
+        const found = key(input.KeyId);
+        if (found.state !== 'Enabled') throw awsError('KMSInvalidStateException', 400);
+        return { PublicKey: found.spki, KeySpec: found.spec };
+      }),
+    );
+    kms.on(TagResourceCommand).callsFake((input) =>
+      this.#call('kms:TagResource', () => {
+        const found = key(input.KeyId);
+        for (const tag of input.Tags ?? []) found.tags[tag.TagKey ?? ''] = tag.TagValue ?? '';
+        return {};
+      }),
+    );
+    kms.on(ScheduleKeyDeletionCommand).callsFake((input) =>
+      this.#call('kms:ScheduleKeyDeletion', () => {
+        const found = key(input.KeyId);
+        if (found.state === 'PendingDeletion') throw awsError('KMSInvalidStateException', 400);
+        found.state = 'PendingDeletion';
+        return { KeyId: input.KeyId };
+      }),
+    );
+    kms.on(DescribeKeyCommand).callsFake((input) =>
+      this.#call('kms:DescribeKey', () => ({
+        KeyMetadata: { KeyId: input.KeyId, KeyState: key(input.KeyId).state },
+      })),
+    );
+    kms.on(EncryptCommand).callsFake((input) =>
+      this.#call('kms:Encrypt', () => {
+        const found = key(input.KeyId);
+        if (found.spec !== 'SYMMETRIC_DEFAULT' || found.state !== 'Enabled')
+          throw awsError('KMSInvalidStateException', 400);
+        const blob = randomBytes(48);
+        aws.state.ciphertexts.set(blob.toString('hex'), {
+          keyId: input.KeyId ?? '',
+          context: { ...(input.EncryptionContext ?? {}) },
+          plaintext: new Uint8Array(input.Plaintext ?? new Uint8Array()),
+        });
+        return { CiphertextBlob: new Uint8Array(blob), KeyId: input.KeyId };
+      }),
+    );
+    kms.on(DecryptCommand).callsFake((input) =>
+      this.#call('kms:Decrypt', () => ({
+        Plaintext: aws.decrypt(
+          input.CiphertextBlob ?? new Uint8Array(),
+          input.KeyId ?? '',
+          input.EncryptionContext ?? {},
+        ),
+      })),
+    );
+  }
+}
