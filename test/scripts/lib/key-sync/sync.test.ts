@@ -1,0 +1,242 @@
+/**
+ * key-sync against mocked S3 and KMS: the active key is unwrapped with the {cluster, kid}
+ * encryption context, signing.key (0600, PKCS#8 PEM) and verification.pem are written before the
+ * kubeadm manifest, the manifest changes only when the keys change, and every bad input leaves the
+ * files untouched.
+ */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { isIrsaError } from '#core/errors.ts';
+import type { Keyset } from '#core/keyset.ts';
+import { serializeKeyset } from '#core/keyset-parse.ts';
+import { kidFromSpki } from '#core/kid.ts';
+import { printSyncReport } from '#scripts/lib/key-sync/run.ts';
+import { BUNDLE_ANNOTATION, KID_ANNOTATION, type SyncOptions, syncOnce } from '#scripts/lib/key-sync/sync.ts';
+import { awsError, body } from '../../../functions/adapters/aws/aws-fakes.ts';
+import { CLUSTER, fakeCiphertext, ISSUER, makeWorld, WRAPPING_KEY } from './world.ts';
+
+const FIXTURES = join(import.meta.dirname, '../../../fixtures/apiserver');
+const MANIFEST = readFileSync(join(FIXTURES, 'kubeadm-real-1.34-kms.in.yaml'), 'utf8');
+
+const s3 = mockClient(S3Client);
+const kms = mockClient(KMSClient);
+
+interface Setup {
+  dir: string;
+  keyDir: string;
+  manifest: string;
+  backups: string;
+  options: SyncOptions;
+  world: ReturnType<typeof makeWorld>;
+}
+
+function serve(keyset: Keyset, world: ReturnType<typeof makeWorld>): void {
+  s3.reset();
+  kms.reset();
+  s3.on(GetObjectCommand, { Key: 'keyset.json' }).resolves({
+    Body: body(serializeKeyset(keyset)),
+    ETag: '"v1"',
+  });
+  for (const key of [world.active, world.retired, world.pending]) {
+    s3.on(GetObjectCommand, { Key: `keys/${key.record.kid}.wrapped` }).resolves({
+      Body: body(fakeCiphertext(key.record.kid)),
+    });
+  }
+  kms
+    .on(DecryptCommand)
+    .callsFake((input: { CiphertextBlob: Uint8Array; EncryptionContext?: Record<string, string> }) => {
+      const kid = new TextDecoder().decode(input.CiphertextBlob).replace('wrapped:', '');
+      const key = [world.active, world.retired, world.pending].find((k) => k.record.kid === kid);
+      const context = input.EncryptionContext ?? {};
+      if (
+        key === undefined ||
+        context.cluster !== CLUSTER ||
+        context.kid !== kid ||
+        Object.keys(context).length !== 2
+      ) {
+        throw awsError('InvalidCiphertextException', 400);
+      }
+      return { Plaintext: Uint8Array.from(key.pkcs8), KeyId: WRAPPING_KEY };
+    });
+}
+
+function setup(keyset?: Keyset): Setup {
+  const world = makeWorld();
+  const dir = mkdtempSync(join(tmpdir(), 'key-sync-'));
+  const keyDir = join(dir, 'keys');
+  const manifest = join(dir, 'kube-apiserver.yaml');
+  const backups = join(dir, 'backups');
+  writeFileSync(manifest, MANIFEST, { mode: 0o600 });
+  serve(keyset ?? world.keyset, world);
+  const options: SyncOptions = {
+    s3: new S3Client({ region: 'eu-west-1' }),
+    kms: new KMSClient({ region: 'eu-west-1' }),
+    state: { bucket: 'state-bucket', key: 'keyset.json' },
+    cluster: CLUSTER,
+    keyDir,
+    manifest: { distro: 'kubeadm', file: manifest, audiences: [], backupDir: backups },
+    now: () => new Date('2026-11-22T12:00:00Z'),
+  };
+  return { dir, keyDir, manifest, backups, options, world };
+}
+
+function kidOfSigningKey(path: string): string {
+  return kidFromSpki(
+    createPublicKey(createPrivateKey(readFileSync(path, 'utf8'))).export({ type: 'spki', format: 'der' }),
+  );
+}
+
+function pemKids(path: string): string[] {
+  const blocks =
+    readFileSync(path, 'utf8').match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+  return blocks.map((pem) => kidFromSpki(createPublicKey(pem).export({ type: 'spki', format: 'der' })));
+}
+
+describe('key-sync', () => {
+  let t: Setup;
+  beforeEach(() => {
+    t = setup();
+  });
+
+  it('installs the active key (0600 PKCS#8) and a bundle of every non-deleted key, then configures the manifest', async () => {
+    const report = await syncOnce(t.options);
+    const signing = join(t.keyDir, 'signing.key');
+    expect(readFileSync(signing, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(statSync(signing).mode & 0o777).toBe(0o600);
+    expect(kidOfSigningKey(signing)).toBe(t.world.active.record.kid);
+    expect(pemKids(join(t.keyDir, 'verification.pem')).sort()).toEqual(
+      [t.world.active.record.kid, t.world.retired.record.kid, t.world.pending.record.kid].sort(),
+    );
+    expect(report).toMatchObject({
+      kid: t.world.active.record.kid,
+      issuer: ISSUER,
+      wroteSigningKey: true,
+      wroteBundle: true,
+    });
+    const manifest = readFileSync(t.manifest, 'utf8');
+    expect(manifest).toContain(
+      `- --service-account-issuer=${ISSUER}\n    - --service-account-issuer=https://kubernetes.default.svc.cluster.local`,
+    );
+    expect(manifest).toContain(`- --service-account-signing-key-file=${t.keyDir}/signing.key`);
+    expect(manifest).toContain(`- --service-account-key-file=${t.keyDir}/verification.pem`);
+    expect(manifest).toContain('- --service-account-key-file=/etc/kubernetes/pki/sa.pub');
+    expect(manifest).toContain(`${KID_ANNOTATION}: ${t.world.active.record.kid}`);
+    expect(statSync(t.manifest).mode & 0o777).toBe(0o600);
+    expect(readdirSync(t.backups)).toHaveLength(1);
+    // Decrypt was called once, with the cluster/kid context.
+    expect(kms.commandCalls(DecryptCommand)).toHaveLength(1);
+    expect(kms.commandCalls(DecryptCommand)[0]?.args[0].input).toMatchObject({
+      EncryptionContext: { cluster: CLUSTER, kid: t.world.active.record.kid },
+      KeyId: WRAPPING_KEY,
+    });
+  });
+
+  it('is steady on a second pass: no KMS call, no write, manifest unchanged', async () => {
+    await syncOnce(t.options);
+    const before = readFileSync(t.manifest, 'utf8');
+    const mtime = statSync(join(t.keyDir, 'signing.key')).mtimeMs;
+    kms.resetHistory();
+    const report = await syncOnce(t.options);
+    expect(report).toMatchObject({ wroteSigningKey: false, wroteBundle: false });
+    expect(report.manifest?.changes).toEqual([]);
+    expect(kms.commandCalls(DecryptCommand)).toHaveLength(0);
+    expect(readFileSync(t.manifest, 'utf8')).toBe(before);
+    expect(statSync(join(t.keyDir, 'signing.key')).mtimeMs).toBe(mtime);
+    expect(readdirSync(t.backups)).toHaveLength(1);
+  });
+
+  it('follows a rotation: new signing key, and the manifest annotation changes so kubelet restarts kube-apiserver', async () => {
+    await syncOnce(t.options);
+    const { keyset, active, pending } = t.world;
+    const rotated: Keyset = {
+      ...keyset,
+      keys: keyset.keys.map((k) => {
+        if (k.kid === active.record.kid)
+          return { ...k, state: 'retired' as const, retiredAt: '2026-11-22T00:00:00Z' };
+        if (k.kid === pending.record.kid)
+          return { ...k, state: 'active' as const, activatedAt: '2026-11-22T00:00:00Z' };
+        return k;
+      }),
+    };
+    serve(rotated, t.world);
+    const report = await syncOnce(t.options);
+    expect(report.kid).toBe(pending.record.kid);
+    expect(kidOfSigningKey(join(t.keyDir, 'signing.key'))).toBe(pending.record.kid);
+    expect(report.manifest?.changes.map((c) => c.target)).toEqual([
+      `annotation:${KID_ANNOTATION}`,
+      `annotation:${BUNDLE_ANNOTATION}`,
+    ]);
+    expect(readFileSync(t.manifest, 'utf8')).toContain(`${KID_ANNOTATION}: ${pending.record.kid}`);
+  });
+
+  it('fails with KEY_SYNC_CONTEXT_MISMATCH when KMS rejects the encryption context, writing nothing', async () => {
+    const other = { ...t.world.keyset, cluster: 'staging' };
+    serve(other, t.world);
+    await expect(syncOnce({ ...t.options, cluster: 'staging' })).rejects.toSatisfy((e: unknown) =>
+      isIrsaError(e, 'KEY_SYNC_CONTEXT_MISMATCH'),
+    );
+    expect(() => statSync(join(t.keyDir, 'signing.key'))).toThrow();
+    expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
+  });
+
+  it('refuses a keyset of another cluster before any KMS call', async () => {
+    await expect(syncOnce({ ...t.options, cluster: 'staging' })).rejects.toSatisfy((e: unknown) =>
+      isIrsaError(e, 'KEY_SYNC_CLUSTER_MISMATCH'),
+    );
+    expect(kms.commandCalls(DecryptCommand)).toHaveLength(0);
+    expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
+  });
+
+  it('fails with KEY_SYNC_NO_ACTIVE_KEY on a keyset without an active key, writing nothing', async () => {
+    const noActive = { ...t.world.keyset, keys: t.world.keyset.keys.filter((k) => k.state !== 'active') };
+    serve(noActive, t.world);
+    await expect(syncOnce(t.options)).rejects.toSatisfy((e: unknown) =>
+      isIrsaError(e, 'KEY_SYNC_NO_ACTIVE_KEY'),
+    );
+    expect(() => statSync(t.keyDir)).toThrow();
+    expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
+  });
+
+  it('fails with KEYSET_CORRUPT on a corrupt keyset, writing nothing', async () => {
+    s3.on(GetObjectCommand, { Key: 'keyset.json' }).resolves({ Body: body('{"version":1,'), ETag: '"x"' });
+    await expect(syncOnce(t.options)).rejects.toSatisfy((e: unknown) => isIrsaError(e, 'KEYSET_CORRUPT'));
+    expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
+  });
+
+  it('never writes the manifest when the key cannot be installed (the manifest must not name a missing key)', async () => {
+    s3.on(GetObjectCommand, { Key: `keys/${t.world.active.record.kid}.wrapped` }).rejects(
+      awsError('NoSuchKey', 404),
+    );
+    await expect(syncOnce(t.options)).rejects.toSatisfy((e: unknown) =>
+      isIrsaError(e, 'WRAPPED_KEY_MISSING'),
+    );
+    expect(() => statSync(join(t.keyDir, 'signing.key'))).toThrow();
+    expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
+  });
+
+  it('--distro none installs the keys only', async () => {
+    const report = await syncOnce({ ...t.options, manifest: null });
+    expect(report.manifest).toBeNull();
+    expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
+    expect(kidOfSigningKey(join(t.keyDir, 'signing.key'))).toBe(t.world.active.record.kid);
+  });
+
+  it('never prints key material', async () => {
+    const lines: string[] = [];
+    const io = { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) };
+    const report = await syncOnce(t.options);
+    printSyncReport(io, report, false);
+    printSyncReport(io, report, true);
+    const printed = lines.join('\n');
+    const der = Buffer.from(t.world.active.pkcs8).toString('base64');
+    expect(printed).toContain(t.world.active.record.kid);
+    expect(printed).not.toContain(der.slice(40, 100));
+    expect(printed).not.toContain('PRIVATE KEY');
+  });
+});
