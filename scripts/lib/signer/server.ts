@@ -92,8 +92,19 @@ export async function startSignerServer(options: {
   }
   let inode: number | undefined;
   if (address.kind === 'path') {
-    const { replacedStale } = await prepareSocketPath(address.path);
+    const { replacedStale, dirMode } = await prepareSocketPath(address.path);
     if (replacedStale) options.log.log('warn', 'replaced a stale socket', { socket: address.path });
+    if ((dirMode & 0o077) !== 0) {
+      options.log.log(
+        'warn',
+        'the socket directory is accessible to other users; the socket itself is 0600',
+        {
+          code: 'SIGNER_SOCKET_DIR_OPEN',
+          socket: address.path,
+          dirMode: `0${dirMode.toString(8)}`,
+        },
+      );
+    }
     const previous = process.umask(0o177);
     try {
       await bind(server, address.grpcTarget);

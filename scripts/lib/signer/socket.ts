@@ -11,7 +11,7 @@
  * second fence. Abstract sockets have no file and no permissions: any process in the same network
  * namespace can connect, so prefer a path unless the namespace is private to kube-apiserver.
  */
-import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, stat, unlink } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { dirname, isAbsolute } from 'node:path';
 import { IrsaError } from '#core/errors.ts';
@@ -68,20 +68,22 @@ export function socketAnswers(path: string, timeoutMs = 500): Promise<boolean> {
 }
 
 /**
- * Makes `path` ready to bind: creates the parent directory 0700 when missing, and removes a
+ * Makes `path` ready to bind: creates the parent directory 0700 when missing (and reports the
+ * mode of an existing one, so a group/world-accessible directory can be warned about), removes a
  * stale socket left by a crashed signer. Refuses (`SIGNER_SOCKET_IN_USE`) when a live server
  * answers on it, and (`SIGNER_SOCKET_NOT_A_SOCKET`) when the path is anything but a socket.
  */
-export async function prepareSocketPath(path: string): Promise<{ replacedStale: boolean }> {
+export async function prepareSocketPath(path: string): Promise<{ replacedStale: boolean; dirMode: number }> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  let stat: Awaited<ReturnType<typeof lstat>>;
+  const dirMode = (await stat(dirname(path))).mode & 0o777;
+  let existing: Awaited<ReturnType<typeof lstat>>;
   try {
-    stat = await lstat(path);
+    existing = await lstat(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { replacedStale: false };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { replacedStale: false, dirMode };
     throw error;
   }
-  if (!stat.isSocket()) {
+  if (!existing.isSocket()) {
     throw new IrsaError(
       'SIGNER_SOCKET_NOT_A_SOCKET',
       `${path} exists and is not a socket; refusing to replace it.`,
@@ -96,7 +98,7 @@ export async function prepareSocketPath(path: string): Promise<{ replacedStale: 
     );
   }
   await unlink(path);
-  return { replacedStale: true };
+  return { replacedStale: true, dirMode };
 }
 
 /**

@@ -2,9 +2,11 @@
  * A signer on a temporary socket with the local backend and a fresh key, for the benchmark and
  * the tests. Nothing here is used by the `signer` command itself.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
 import { LocalKeys } from '#adapters/local/software-keys.ts';
 import { ALG_FOR_SPEC, type KeyRecord, type KeySpec, type KeyState, type Keyset } from '#core/keyset.ts';
@@ -15,6 +17,7 @@ import type { SignerSettings } from './config.ts';
 import type { ExtraKey } from './extra-keys.ts';
 import type { SignerLog } from './log.ts';
 import { type Signer, startSigner } from './run.ts';
+import { socketAnswers } from './socket.ts';
 
 /** Creates a key in a local state directory and returns its keyset record. */
 export async function createLocalKey(
@@ -115,4 +118,81 @@ export async function startTempLocalSigner(
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** A signer in a child process, for measurements where client and server must not share a thread. */
+export interface ChildSigner {
+  target: string;
+  socketPath: string;
+  dir: string;
+  pid: number;
+  activeKey: KeyRecord;
+  /** An in-process signer over the same key, for the baseline. */
+  localKeys: LocalKeys;
+  /** Sends SIGTERM, waits for the exit, removes the temporary directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Like {@link startTempLocalSigner}, but runs `irsa-anywhere signer serve --backend local` in a
+ * child process (as kube-apiserver would meet it). Use it for latency figures: in one process the
+ * client and the server share the event loop, and a synchronous RSA signature then delays the
+ * client's deadline bookkeeping by several milliseconds, which a real deployment never sees.
+ */
+export async function startChildLocalSigner(
+  options: { keySpec?: KeySpec; startTimeoutMs?: number } = {},
+): Promise<ChildSigner> {
+  const dir = await mkdtemp(join(tmpdir(), 'irsa-signer-child-'));
+  const issuerDir = join(dir, 'issuer');
+  const keyset = await writeLocalKeyset(issuerDir, [
+    { spec: options.keySpec ?? 'RSA_2048', state: 'active' },
+  ]);
+  const socketPath = join(dir, 'run', 'signer.sock');
+  const bin = fileURLToPath(new URL('../../bin.mjs', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'signer',
+      'serve',
+      '--backend',
+      'local',
+      '--dir',
+      issuerDir,
+      '--socket',
+      socketPath,
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const cleanup = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  while (
+    !(await stat(socketPath).then(
+      (s) => s.isSocket(),
+      () => false,
+    )) ||
+    !(await socketAnswers(socketPath))
+  ) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await cleanup();
+      throw new Error(`the signer child process did not start listening on ${socketPath}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    target: `unix://${socketPath}`,
+    socketPath,
+    dir,
+    pid: child.pid ?? -1,
+    activeKey: keyset.keys[0] as KeyRecord,
+    localKeys: new LocalKeys(localPaths(issuerDir).state),
+    close: cleanup,
+  };
 }

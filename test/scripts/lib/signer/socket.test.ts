@@ -1,6 +1,6 @@
 /** Socket handling: permissions, stale sockets, live sockets, non-sockets, abstract names, cleanup. */
 import { spawnSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,20 @@ describe('socket file', () => {
       expect(process.umask()).toBe(umask);
       expect((await stat(join(dir, 'new', 'deeper'))).mode & 0o777).toBe(0o700);
       expect((await lstat(socket)).mode & 0o777).toBe(0o600);
+    } finally {
+      await signer.close();
+    }
+  });
+
+  it('warns when an existing socket directory is open to other users, and still makes the socket 0600', async () => {
+    const open = join(dir, 'open');
+    await mkdir(open, { recursive: true, mode: 0o755 });
+    await chmod(open, 0o755);
+    const log = memoryLog();
+    const signer = await start(join(open, 'signer.sock'), log);
+    try {
+      expect(log.events.find((e) => e.fields.code === 'SIGNER_SOCKET_DIR_OPEN')?.fields.dirMode).toBe('0755');
+      expect((await lstat(join(open, 'signer.sock'))).mode & 0o777).toBe(0o600);
     } finally {
       await signer.close();
     }
