@@ -2,8 +2,9 @@
  * A tiny kube-apiserver client: GET a path, POST a TokenRequest. Enough for doctor; the interface
  * is injected so checks are tested with recorded responses.
  */
-import https from 'node:https';
+
 import http from 'node:http';
+import https from 'node:https';
 import { IrsaError } from '#core/errors.ts';
 import type { KubeTarget } from './kubeconfig.ts';
 
@@ -42,7 +43,9 @@ export function createKubeClient(target: KubeTarget, options: { timeoutMs?: numb
           (response) => {
             const chunks: Buffer[] = [];
             response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+            response.on('end', () =>
+              resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+            );
             response.on('error', reject);
           },
         );
@@ -97,7 +100,11 @@ export async function requestServiceAccountToken(
     );
   }
   if (typeof token !== 'string' || token === '') {
-    throw new IrsaError('KUBE_TOKEN_REQUEST_FAILED', 'The TokenRequest answer holds no status.token.', 'Check the cluster version (TokenRequest needs Kubernetes 1.22 or later).');
+    throw new IrsaError(
+      'KUBE_TOKEN_REQUEST_FAILED',
+      'The TokenRequest answer holds no status.token.',
+      'Check the cluster version (TokenRequest needs Kubernetes 1.22 or later).',
+    );
   }
   return token;
 }

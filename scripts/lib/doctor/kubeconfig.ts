@@ -19,13 +19,18 @@ export interface KubeTarget {
 
 type Obj = Record<string, unknown>;
 
-function bad(problem: string, fix = 'Point --kubeconfig at a working kubeconfig (`kubectl --kubeconfig FILE get --raw /healthz` should work).'): IrsaError {
+function bad(
+  problem: string,
+  fix = 'Point --kubeconfig at a working kubeconfig (`kubectl --kubeconfig FILE get --raw /healthz` should work).',
+): IrsaError {
   return new IrsaError('KUBECONFIG_INVALID', `The kubeconfig ${problem}.`, fix);
 }
 
 function named(list: unknown, name: string, what: string): Obj {
   const entry = Array.isArray(list)
-    ? (list as unknown[]).find((item) => item !== null && typeof item === 'object' && (item as Obj).name === name)
+    ? (list as unknown[]).find(
+        (item) => item !== null && typeof item === 'object' && (item as Obj).name === name,
+      )
     : undefined;
   const inner = entry === undefined ? undefined : (entry as Obj)[what];
   if (inner === null || typeof inner !== 'object') throw bad(`has no ${what} named "${name}"`);
@@ -57,14 +62,19 @@ export async function readKubeconfig(
   if (doc === null || typeof doc !== 'object') throw bad('is empty');
   const config = doc as Obj;
   const name = contextName ?? str(config, 'current-context');
-  if (name === undefined) throw bad('has no current-context', 'Run `kubectl config use-context <name>` or set current-context in the file.');
+  if (name === undefined)
+    throw bad(
+      'has no current-context',
+      'Run `kubectl config use-context <name>` or set current-context in the file.',
+    );
   const context = named(config.contexts, name, 'context');
   const clusterName = str(context, 'cluster');
   const userName = str(context, 'user');
   if (clusterName === undefined) throw bad(`context "${name}" names no cluster`);
   const cluster = named(config.clusters, clusterName, 'cluster');
   const server = str(cluster, 'server');
-  if (server === undefined || !/^https?:\/\//.test(server)) throw bad(`cluster "${clusterName}" has no https server`);
+  if (server === undefined || !/^https?:\/\//.test(server))
+    throw bad(`cluster "${clusterName}" has no https server`);
   const load = async (file: string): Promise<string> => readFile(path.resolve(baseDir, file));
   const decode = (data: string): string => Buffer.from(data, 'base64').toString('utf8');
   const target: KubeTarget = { server: server.replace(/\/+$/, ''), context: name };
@@ -95,7 +105,9 @@ export async function readKubeconfig(
     if (keyData !== undefined) target.clientKey = decode(keyData);
     else if (keyFile !== undefined) target.clientKey = await load(keyFile);
     if ((target.clientCert === undefined) !== (target.clientKey === undefined)) {
-      throw bad(`user "${userName}" has a client certificate without its key (or a key without its certificate)`);
+      throw bad(
+        `user "${userName}" has a client certificate without its key (or a key without its certificate)`,
+      );
     }
   }
   return target;

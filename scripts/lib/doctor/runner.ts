@@ -30,7 +30,12 @@ export const CHECKS: ReadonlyArray<(ctx: DoctorContext) => Promise<CheckResult[]
 
 /** Runs every check and returns the checklist. A check that throws becomes a FAIL line. */
 export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promise<CheckResult[]> {
-  const ctx: DoctorContext = { options, deps, audience: options.audience ?? DEFAULT_AUDIENCE, loopback: false };
+  const ctx: DoctorContext = {
+    options,
+    deps,
+    audience: options.audience ?? DEFAULT_AUDIENCE,
+    loopback: false,
+  };
   const results: CheckResult[] = [];
   for (const check of CHECKS) {
     try {
@@ -66,9 +71,13 @@ export function formatChecklist(results: readonly CheckResult[]): string {
   for (const line of results) {
     lines.push(`${line.status.padEnd(4)}  ${line.id.padEnd(22)}  ${line.title}`);
     if (line.detail !== '') lines.push(`      ${line.detail}`);
-    if (line.fix !== '' && (line.status === 'FAIL' || line.status === 'WARN')) lines.push(`      fix: ${line.fix}`);
+    if (line.fix !== '' && (line.status === 'FAIL' || line.status === 'WARN'))
+      lines.push(`      fix: ${line.fix}`);
   }
   const counts = summarize(results);
-  lines.push('', `${counts.PASS} passed, ${counts.WARN} warnings, ${counts.FAIL} failed, ${counts.SKIP} skipped`);
+  lines.push(
+    '',
+    `${counts.PASS} passed, ${counts.WARN} warnings, ${counts.FAIL} failed, ${counts.SKIP} skipped`,
+  );
   return lines.join('\n');
 }

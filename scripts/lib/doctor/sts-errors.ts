@@ -20,25 +20,29 @@ export const STS_ERROR_HINTS: readonly StsErrorHint[] = [
     pattern: /Couldn't retrieve verification key/i,
     text: "InvalidIdentityToken: Couldn't retrieve verification key from your identity provider",
     checks: ['discovery.fetch', 'discovery.jwks_uri', 'jwks.fetch', 'token.kid', 'cluster.jwks'],
-    cause: 'STS could not fetch the discovery document or JWKS, or the JWKS lacks the token\'s kid (a key that signed before it was published, a redirect, a private certificate).',
+    cause:
+      "STS could not fetch the discovery document or JWKS, or the JWKS lacks the token's kid (a key that signed before it was published, a redirect, a private certificate).",
   },
   {
     pattern: /No OpenIDConnect provider found/i,
     text: 'InvalidIdentityToken: No OpenIDConnect provider found in your account for <iss>',
     checks: ['iam.provider', 'token.iss', 'issuer.url'],
-    cause: "No IAM OIDC provider has exactly the token's iss (a trailing slash, case, another account or partition).",
+    cause:
+      "No IAM OIDC provider has exactly the token's iss (a trailing slash, case, another account or partition).",
   },
   {
     pattern: /Incorrect token audience/i,
     text: 'InvalidIdentityToken: Incorrect token audience',
     checks: ['token.aud', 'iam.audience', 'cluster.serviceaccount'],
-    cause: "The token's aud is not a client ID of the provider (the webhook requests sts.amazonaws.com unless the service account says otherwise).",
+    cause:
+      "The token's aud is not a client ID of the provider (the webhook requests sts.amazonaws.com unless the service account says otherwise).",
   },
   {
     pattern: /Not authorized to perform sts:AssumeRoleWithWebIdentity/i,
     text: 'AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity',
     checks: ['trust.policy', 'trust.role'],
-    cause: 'The role trust policy does not allow this provider, sub or aud (wrong namespace/service account, condition key of another issuer).',
+    cause:
+      'The role trust policy does not allow this provider, sub or aud (wrong namespace/service account, condition key of another issuer).',
   },
   {
     pattern: /Token is expired|expired/i,
@@ -62,7 +66,8 @@ export const STS_ERROR_HINTS: readonly StsErrorHint[] = [
     pattern: /too long|length|invalid token|malformed|not a valid JWT/i,
     text: 'InvalidIdentityToken: ... (malformed token, bad alg, wrong length)',
     checks: ['token.format', 'token.alg'],
-    cause: 'The token is not a compact JWS of 4 to 20,000 characters signed with RS256/384/512 or ES256/384/512.',
+    cause:
+      'The token is not a compact JWS of 4 to 20,000 characters signed with RS256/384/512 or ES256/384/512.',
   },
   {
     pattern: /IDPCommunicationError|communicat|timeout/i,

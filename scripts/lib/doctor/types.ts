@@ -79,6 +79,12 @@ export interface DoctorContext {
 }
 
 /** Builds a result line. */
-export function result(id: string, title: string, status: CheckStatus, detail: string, fix = ''): CheckResult {
+export function result(
+  id: string,
+  title: string,
+  status: CheckStatus,
+  detail: string,
+  fix = '',
+): CheckResult {
   return { id, title, status, detail, fix };
 }

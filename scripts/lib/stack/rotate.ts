@@ -5,11 +5,8 @@
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { IrsaError } from '#core/errors.ts';
 
-/** What the rotate function accepts (the planner's RotationRequest). */
-export interface RotatePayload {
-  rotateNow?: boolean;
-  revoke?: string;
-}
+/** What the rotate function accepts (`functions/rotate/app.ts` parseRotateEvent): `{}`, `{now: true}` or `{revoke}`. */
+export type RotatePayload = Record<string, never> | { now: true } | { revoke: string };
 
 const KID = /^[A-Za-z0-9_-]{43}$/;
 
@@ -32,7 +29,7 @@ export function rotatePayload(flags: { now?: boolean; revoke?: string }): Rotate
     }
     return { revoke: flags.revoke };
   }
-  return flags.now === true ? { rotateNow: true } : {};
+  return flags.now === true ? { now: true } : {};
 }
 
 function decode(payload: Uint8Array | undefined): unknown {
@@ -86,4 +83,30 @@ export async function invokeRotate(
     );
   }
   return body;
+}
+
+/** The rotate function's answer, as far as the CLI prints it. */
+interface RotateAnswer {
+  steps?: Array<{ action?: string; kid?: string; reason?: string }>;
+  activeKid?: string | null;
+  nextTransition?: { at?: string; description?: string } | null;
+}
+
+/** The rotate function's report as text: one line per step, the active key, what comes next. */
+export function formatRotateResult(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const answer = value as RotateAnswer;
+  const steps = answer.steps ?? [];
+  const lines =
+    steps.length === 0
+      ? ['nothing to do: the keyset is current']
+      : steps.map(
+          (step) =>
+            `${step.action ?? '?'}${step.kid === undefined ? '' : ` ${step.kid}`}: ${step.reason ?? ''}`,
+        );
+  if (answer.activeKid !== undefined) lines.push(`active key: ${answer.activeKid ?? 'none'}`);
+  if (answer.nextTransition?.at !== undefined) {
+    lines.push(`next: ${answer.nextTransition.at} ${answer.nextTransition.description ?? ''}`.trimEnd());
+  }
+  return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 /** Classifies AWS SDK failures for doctor: missing credentials and denied calls SKIP, the rest FAIL. */
 
-const NO_CREDENTIALS = /CredentialsProviderError|ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/;
+const NO_CREDENTIALS =
+  /CredentialsProviderError|ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/;
 const DENIED = /AccessDenied|UnauthorizedOperation|AuthorizationError/;
 
 /** `credentials`, `denied` or `other`, from the SDK error's name. */

@@ -2,10 +2,7 @@
  * IAM OIDC provider: STS looks the token's `iss` up among the account's providers (the URL stored
  * without `https://`, compared exactly) and then requires the token's `aud` in its client IDs.
  */
-import {
-  GetOpenIDConnectProviderCommand,
-  ListOpenIDConnectProvidersCommand,
-} from '@aws-sdk/client-iam';
+import { GetOpenIDConnectProviderCommand, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
 import { issuerHostPath } from '#core/issuer.ts';
 import { type CheckResult, type DoctorContext, result } from '../types.ts';
 import { awsErrorKind, awsErrorText } from './aws-errors.ts';
@@ -16,14 +13,19 @@ const T = {
 };
 
 function skipBoth(reason: string, fix = ''): CheckResult[] {
-  return [result('iam.provider', T.provider, 'SKIP', reason, fix), result('iam.audience', T.audience, 'SKIP', reason, fix)];
+  return [
+    result('iam.provider', T.provider, 'SKIP', reason, fix),
+    result('iam.audience', T.audience, 'SKIP', reason, fix),
+  ];
 }
 
 /** `iam.provider`, `iam.audience`. */
 export async function checkIamProvider(ctx: DoctorContext): Promise<CheckResult[]> {
   const issuer = ctx.issuer;
-  if (issuer === undefined || ctx.issuerProblem !== undefined) return skipBoth(`skipped: ${ctx.issuerProblem ?? 'no issuer'}`);
-  if (ctx.loopback) return skipBoth('the issuer is a local loopback URL that AWS cannot reach: IAM checks skipped');
+  if (issuer === undefined || ctx.issuerProblem !== undefined)
+    return skipBoth(`skipped: ${ctx.issuerProblem ?? 'no issuer'}`);
+  if (ctx.loopback)
+    return skipBoth('the issuer is a local loopback URL that AWS cannot reach: IAM checks skipped');
   const aws = ctx.deps.aws;
   if (aws === undefined) {
     return skipBoth(
@@ -48,18 +50,34 @@ export async function checkIamProvider(ctx: DoctorContext): Promise<CheckResult[
             ? `STS answers "No OpenIDConnect provider found in your account for ${issuer}": none of the ${arns.length} provider(s) is ${hostPath}`
             : `STS answers "No OpenIDConnect provider found in your account for ${issuer}": the account has ${near}, which differs in case or trailing slash, and IAM compares exactly`;
         return [
-          result('iam.provider', T.provider, 'FAIL', detail, `Create it: aws iam create-open-id-connect-provider --url ${issuer} --client-id-list ${ctx.audience} (the irsa-anywhere stack creates it for you).`),
+          result(
+            'iam.provider',
+            T.provider,
+            'FAIL',
+            detail,
+            `Create it: aws iam create-open-id-connect-provider --url ${issuer} --client-id-list ${ctx.audience} (the irsa-anywhere stack creates it for you).`,
+          ),
           result('iam.audience', T.audience, 'SKIP', 'skipped: no provider'),
         ];
       }
     }
-    const provider = await aws.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+    const provider = await aws.iam.send(
+      new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }),
+    );
     const url = provider.Url ?? '';
     const clientIds = provider.ClientIDList ?? [];
     ctx.provider = { arn, clientIds };
     const lines: CheckResult[] = [];
     if (url.replace(/^https:\/\//, '') !== hostPath) {
-      lines.push(result('iam.provider', T.provider, 'FAIL', `${arn} has URL "${url}", not "${hostPath}"`, `Recreate the provider with --url ${issuer}.`));
+      lines.push(
+        result(
+          'iam.provider',
+          T.provider,
+          'FAIL',
+          `${arn} has URL "${url}", not "${hostPath}"`,
+          `Recreate the provider with --url ${issuer}.`,
+        ),
+      );
     } else {
       lines.push(result('iam.provider', T.provider, 'PASS', arn));
     }
@@ -78,17 +96,38 @@ export async function checkIamProvider(ctx: DoctorContext): Promise<CheckResult[
   } catch (error) {
     const kind = awsErrorKind(error);
     if (kind === 'credentials') {
-      return skipBoth(`no usable AWS credentials (${awsErrorText(error)}): IAM checks skipped`, 'Configure AWS credentials for the account that holds the OIDC provider.');
+      return skipBoth(
+        `no usable AWS credentials (${awsErrorText(error)}): IAM checks skipped`,
+        'Configure AWS credentials for the account that holds the OIDC provider.',
+      );
     }
     if (kind === 'denied') {
-      return skipBoth(`not allowed to read IAM OIDC providers (${awsErrorText(error)})`, 'Use credentials allowed iam:ListOpenIDConnectProviders and iam:GetOpenIDConnectProvider.');
+      return skipBoth(
+        `not allowed to read IAM OIDC providers (${awsErrorText(error)})`,
+        'Use credentials allowed iam:ListOpenIDConnectProviders and iam:GetOpenIDConnectProvider.',
+      );
     }
     if (error instanceof Error && error.name === 'NoSuchEntityException') {
       return [
-        result('iam.provider', T.provider, 'FAIL', `${arn ?? 'the provider'} does not exist; STS answers "No OpenIDConnect provider found in your account for ${issuer}"`, 'Redeploy the stack, or create the provider: aws iam create-open-id-connect-provider --url <issuer> --client-id-list sts.amazonaws.com.'),
+        result(
+          'iam.provider',
+          T.provider,
+          'FAIL',
+          `${arn ?? 'the provider'} does not exist; STS answers "No OpenIDConnect provider found in your account for ${issuer}"`,
+          'Redeploy the stack, or create the provider: aws iam create-open-id-connect-provider --url <issuer> --client-id-list sts.amazonaws.com.',
+        ),
         result('iam.audience', T.audience, 'SKIP', 'skipped: no provider'),
       ];
     }
-    return [result('iam.provider', T.provider, 'FAIL', awsErrorText(error), 'Check the AWS region, network and credentials, then run doctor again.'), result('iam.audience', T.audience, 'SKIP', 'skipped: no provider')];
+    return [
+      result(
+        'iam.provider',
+        T.provider,
+        'FAIL',
+        awsErrorText(error),
+        'Check the AWS region, network and credentials, then run doctor again.',
+      ),
+      result('iam.audience', T.audience, 'SKIP', 'skipped: no provider'),
+    ];
   }
 }

@@ -23,13 +23,31 @@ export async function checkStack(ctx: DoctorContext): Promise<CheckResult[]> {
   if (stack === undefined) return [];
   const title = `Stack ${stack} outputs`;
   if (ctx.deps.aws === undefined) {
-    return [result('stack.outputs', title, 'SKIP', `no AWS credentials (${ctx.deps.awsUnavailable ?? 'none found'}): the stack cannot be read`, 'Configure AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID) for the stack account, or pass --issuer instead.')];
+    return [
+      result(
+        'stack.outputs',
+        title,
+        'SKIP',
+        `no AWS credentials (${ctx.deps.awsUnavailable ?? 'none found'}): the stack cannot be read`,
+        'Configure AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID) for the stack account, or pass --issuer instead.',
+      ),
+    ];
   }
   try {
     ctx.stack = await describeStackOutputs(ctx.deps.aws.cfn, stack);
-    return [result('stack.outputs', title, 'PASS', `${ctx.stack.stackStatus}; issuer ${ctx.stack.issuerUrl}`)];
+    return [
+      result('stack.outputs', title, 'PASS', `${ctx.stack.stackStatus}; issuer ${ctx.stack.issuerUrl}`),
+    ];
   } catch (error) {
-    return [result('stack.outputs', title, 'FAIL', messageOf(error), fixOf(error, 'Check --stack and the AWS region.'))];
+    return [
+      result(
+        'stack.outputs',
+        title,
+        'FAIL',
+        messageOf(error),
+        fixOf(error, 'Check --stack and the AWS region.'),
+      ),
+    ];
   }
 }
 
@@ -46,7 +64,15 @@ export async function checkKubeconfig(ctx: DoctorContext): Promise<CheckResult[]
     return [result('cluster.kubeconfig', title, 'PASS', `read ${file}`)];
   } catch (error) {
     ctx.kubeProblem = error instanceof Error ? error : new Error(String(error));
-    return [result('cluster.kubeconfig', title, 'FAIL', messageOf(error), fixOf(error, 'Pass a kubeconfig that kubectl can use.'))];
+    return [
+      result(
+        'cluster.kubeconfig',
+        title,
+        'FAIL',
+        messageOf(error),
+        fixOf(error, 'Pass a kubeconfig that kubectl can use.'),
+      ),
+    ];
   }
 }
 
@@ -63,16 +89,39 @@ export async function checkTokenSource(ctx: DoctorContext): Promise<CheckResult[
     if (ctx.kube !== undefined && namespace !== undefined && serviceAccount !== undefined) {
       ctx.token = await requestServiceAccountToken(ctx.kube, namespace, serviceAccount, ctx.audience);
       ctx.decoded = decodeTokenUnverified(ctx.token);
-      return [result('token.source', title, 'PASS', `TokenRequest for ${namespace}/${serviceAccount}, audience ${ctx.audience}`)];
+      return [
+        result(
+          'token.source',
+          title,
+          'PASS',
+          `TokenRequest for ${namespace}/${serviceAccount}, audience ${ctx.audience}`,
+        ),
+      ];
     }
   } catch (error) {
-    return [result('token.source', title, 'FAIL', messageOf(error), fixOf(error, 'Pass --token with a file holding only the token.'))];
+    return [
+      result(
+        'token.source',
+        title,
+        'FAIL',
+        messageOf(error),
+        fixOf(error, 'Pass --token with a file holding only the token.'),
+      ),
+    ];
   }
   const why =
     ctx.options.kubeconfig !== undefined
       ? 'no --token, and --namespace/--service-account were not both given for a TokenRequest'
       : 'no --token FILE, and no --kubeconfig with --namespace and --service-account';
-  return [result('token.source', title, 'SKIP', `${why}: token and trust-policy checks skipped`, 'Pass --token /path/to/token, or --kubeconfig with --namespace and --service-account.')];
+  return [
+    result(
+      'token.source',
+      title,
+      'SKIP',
+      `${why}: token and trust-policy checks skipped`,
+      'Pass --token /path/to/token, or --kubeconfig with --namespace and --service-account.',
+    ),
+  ];
 }
 
 /** `issuer.url`: picks the issuer (--issuer, the stack, or the token) and checks its spelling. */
@@ -91,17 +140,40 @@ export async function checkIssuerUrl(ctx: DoctorContext): Promise<CheckResult[]>
     source = "the token's iss (no --issuer or --stack given)";
   } else {
     ctx.issuerProblem = 'no issuer';
-    return [result('issuer.url', title, 'FAIL', 'no issuer to check: none of --issuer, --stack or a token was given', 'Pass --issuer https://<your issuer> or --stack <stack name>.')];
+    return [
+      result(
+        'issuer.url',
+        title,
+        'FAIL',
+        'no issuer to check: none of --issuer, --stack or a token was given',
+        'Pass --issuer https://<your issuer> or --stack <stack name>.',
+      ),
+    ];
   }
   try {
     validateIssuerUrl(ctx.issuer, { allowLoopbackHttp: true });
   } catch (error) {
     ctx.issuerProblem = `the issuer URL "${ctx.issuer}" is not usable`;
-    return [result('issuer.url', title, 'FAIL', `${ctx.issuer} (from ${source}): ${messageOf(error)}`, fixOf(error, 'Use https://<host>[/<path>].'))];
+    return [
+      result(
+        'issuer.url',
+        title,
+        'FAIL',
+        `${ctx.issuer} (from ${source}): ${messageOf(error)}`,
+        fixOf(error, 'Use https://<host>[/<path>].'),
+      ),
+    ];
   }
   ctx.loopback = isLoopbackHost(new URL(ctx.issuer).host.replace(/:\d+$/, '').toLowerCase());
   if (ctx.loopback) {
-    return [result('issuer.url', title, 'PASS', `${ctx.issuer} (from ${source}) is a local loopback issuer: fine for testing, AWS needs a public https issuer`)];
+    return [
+      result(
+        'issuer.url',
+        title,
+        'PASS',
+        `${ctx.issuer} (from ${source}) is a local loopback issuer: fine for testing, AWS needs a public https issuer`,
+      ),
+    ];
   }
   return [result('issuer.url', title, 'PASS', `${ctx.issuer} (from ${source})`)];
 }

@@ -8,7 +8,7 @@ import { isIrsaError } from '#core/errors.ts';
 import { validateIssuerUrl } from '#core/issuer.ts';
 import { isAcceptedAlg } from '#core/jwk.ts';
 import { CLOCK_SKEW_SECONDS } from '#core/policy.ts';
-import { verifyTokenWithJwks, type VerifiedToken } from '#core/verify-token.ts';
+import { type VerifiedToken, verifyTokenWithJwks } from '#core/verify-token.ts';
 import { type CheckResult, type CheckStatus, type DoctorContext, result } from '../types.ts';
 
 interface Stage {
@@ -19,8 +19,16 @@ interface Stage {
 
 /** The token lines in verification order, and the error codes that fail each. */
 export const TOKEN_STAGES: readonly Stage[] = [
-  { id: 'token.format', title: 'Token is a compact JWT of 4 to 20,000 characters', codes: ['TOKEN_MALFORMED', 'TOKEN_TOO_LONG'] },
-  { id: 'token.alg', title: 'Token alg is one STS accepts (RS256/384/512, ES256/384/512)', codes: ['TOKEN_ALG_NOT_ALLOWED'] },
+  {
+    id: 'token.format',
+    title: 'Token is a compact JWT of 4 to 20,000 characters',
+    codes: ['TOKEN_MALFORMED', 'TOKEN_TOO_LONG'],
+  },
+  {
+    id: 'token.alg',
+    title: 'Token alg is one STS accepts (RS256/384/512, ES256/384/512)',
+    codes: ['TOKEN_ALG_NOT_ALLOWED'],
+  },
   {
     id: 'token.kid',
     title: "Token kid is in the issuer's published JWKS",
@@ -38,7 +46,11 @@ export const TOKEN_STAGES: readonly Stage[] = [
     title: `Token is valid now (exp, nbf, iat with ${CLOCK_SKEW_SECONDS / 60} min skew)`,
     codes: ['TOKEN_EXPIRED', 'TOKEN_NOT_YET_VALID', 'TOKEN_ISSUED_IN_FUTURE', 'TOKEN_CLAIM_INVALID'],
   },
-  { id: 'token.sub', title: 'Token sub is system:serviceaccount:<namespace>:<name>', codes: ['TOKEN_SUBJECT_INVALID'] },
+  {
+    id: 'token.sub',
+    title: 'Token sub is system:serviceaccount:<namespace>:<name>',
+    codes: ['TOKEN_SUBJECT_INVALID'],
+  },
 ];
 
 type Line = { status: CheckStatus; detail: string; fix: string };
@@ -81,7 +93,8 @@ export async function checkToken(ctx: DoctorContext): Promise<CheckResult[]> {
   const token = ctx.token;
   if (token === undefined) return skipAll('skipped: no token');
   const issuer = ctx.issuer;
-  if (issuer === undefined || ctx.issuerProblem !== undefined) return skipAll(`skipped: ${ctx.issuerProblem ?? 'no issuer'}`);
+  if (issuer === undefined || ctx.issuerProblem !== undefined)
+    return skipAll(`skipped: ${ctx.issuerProblem ?? 'no issuer'}`);
   const lines = new Map<string, Line>();
   if (ctx.jwks === undefined) {
     // Without a JWKS only the shape can be checked.
@@ -91,16 +104,26 @@ export async function checkToken(ctx: DoctorContext): Promise<CheckResult[]> {
       'token.alg',
       isAcceptedAlg(alg)
         ? { status: 'PASS', detail: alg, fix: '' }
-        : { status: 'FAIL', detail: `alg ${JSON.stringify(alg ?? null)} is not accepted by STS`, fix: 'Sign tokens with RS256 or ES256, as kube-apiserver does.' },
+        : {
+            status: 'FAIL',
+            detail: `alg ${JSON.stringify(alg ?? null)} is not accepted by STS`,
+            fix: 'Sign tokens with RS256 or ES256, as kube-apiserver does.',
+          },
     );
     return TOKEN_STAGES.map((stage) => {
       const line = lines.get(stage.id);
       return line === undefined
-        ? result(stage.id, stage.title, 'SKIP', 'skipped: the published JWKS could not be read, so the token cannot be verified')
+        ? result(
+            stage.id,
+            stage.title,
+            'SKIP',
+            'skipped: the published JWKS could not be read, so the token cannot be verified',
+          )
         : result(stage.id, stage.title, line.status, line.detail, line.fix);
     });
   }
-  const audiences = ctx.provider !== undefined && ctx.provider.clientIds.length > 0 ? ctx.provider.clientIds : [ctx.audience];
+  const audiences =
+    ctx.provider !== undefined && ctx.provider.clientIds.length > 0 ? ctx.provider.clientIds : [ctx.audience];
   const options = { issuer, audiences: [...audiences], now: ctx.deps.now(), jwks: ctx.jwks };
   let stoppedAt: string | undefined;
   let verified: VerifiedToken | undefined;
@@ -122,29 +145,54 @@ export async function checkToken(ctx: DoctorContext): Promise<CheckResult[]> {
       if (index === -1 || lines.has(TOKEN_STAGES[index]?.id ?? '')) {
         // Not a token problem we can place (or the same stage twice): stop here.
         const next = TOKEN_STAGES.find((stage) => !lines.has(stage.id));
-        if (next !== undefined) lines.set(next.id, { status: 'FAIL', detail: `${code}: ${message}`, fix: isIrsaError(error) ? error.fix : '' });
+        if (next !== undefined)
+          lines.set(next.id, {
+            status: 'FAIL',
+            detail: `${code}: ${message}`,
+            fix: isIrsaError(error) ? error.fix : '',
+          });
         stoppedAt = next?.id;
         break;
       }
       const stage = TOKEN_STAGES[index] as Stage;
       decide(index);
-      lines.set(stage.id, { status: 'FAIL', detail: `${code}: ${message}`, fix: isIrsaError(error) ? error.fix : '' });
+      lines.set(stage.id, {
+        status: 'FAIL',
+        detail: `${code}: ${message}`,
+        fix: isIrsaError(error) ? error.fix : '',
+      });
       stoppedAt = stage.id;
       if (!relax(stage.id, ctx, options)) break;
     }
   }
-  if (verified !== undefined && [...lines.values()].every((line) => line.status === 'PASS')) ctx.verified = verified;
+  if (verified !== undefined && [...lines.values()].every((line) => line.status === 'PASS'))
+    ctx.verified = verified;
   return TOKEN_STAGES.map((stage) => {
     const line = lines.get(stage.id);
     if (line === undefined) {
-      return result(stage.id, stage.title, 'SKIP', `not checked: verification stopped at ${stoppedAt ?? 'an earlier check'}, as STS does`);
+      return result(
+        stage.id,
+        stage.title,
+        'SKIP',
+        `not checked: verification stopped at ${stoppedAt ?? 'an earlier check'}, as STS does`,
+      );
     }
-    return result(stage.id, stage.title, line.status, line.status === 'PASS' ? passDetail(stage.id, verified, ctx) : line.detail, line.fix);
+    return result(
+      stage.id,
+      stage.title,
+      line.status,
+      line.status === 'PASS' ? passDetail(stage.id, verified, ctx) : line.detail,
+      line.fix,
+    );
   });
 }
 
 /** Lets verification go past a failed claim check; false when it cannot. */
-function relax(id: string, ctx: DoctorContext, options: { issuer: string; audiences: string[]; now: Date }): boolean {
+function relax(
+  id: string,
+  ctx: DoctorContext,
+  options: { issuer: string; audiences: string[]; now: Date },
+): boolean {
   const claims = ctx.decoded?.claims ?? {};
   if (id === 'token.iss') {
     if (typeof claims.iss !== 'string') return false;
@@ -156,7 +204,12 @@ function relax(id: string, ctx: DoctorContext, options: { issuer: string; audien
     }
   }
   if (id === 'token.aud') {
-    const aud = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === 'string') : [];
+    const aud =
+      typeof claims.aud === 'string'
+        ? [claims.aud]
+        : Array.isArray(claims.aud)
+          ? claims.aud.filter((a): a is string => typeof a === 'string')
+          : [];
     if (aud.length === 0) return false;
     options.audiences = aud;
     return true;

@@ -37,41 +37,67 @@ describe('discovery', () => {
   });
 
   it('fails a redirect, naming where it goes and that STS does not follow it', async () => {
-    const { lines } = await discoveryLines(fakeFetch({ [DISCOVERY]: recorded<HttpResult>('http-redirect.json') }));
+    const { lines } = await discoveryLines(
+      fakeFetch({ [DISCOVERY]: recorded<HttpResult>('http-redirect.json') }),
+    );
     const fetch = line(lines, 'discovery.fetch');
     expect(fetch.status).toBe('FAIL');
-    expect(fetch.detail).toMatch(/HTTP 301 redirect to https:\/\/irsa-c1-public\.s3\.us-east-1.*STS does not follow redirects/);
+    expect(fetch.detail).toMatch(
+      /HTTP 301 redirect to https:\/\/irsa-c1-public\.s3\.us-east-1.*STS does not follow redirects/,
+    );
     expect(fetch.fix).toMatch(/regional S3 domain/);
     expect(line(lines, 'discovery.issuer').status).toBe('SKIP');
   });
 
   it('fails an untrusted certificate', async () => {
-    const { lines } = await discoveryLines(fakeFetch({ [DISCOVERY]: recorded<HttpResult>('http-tls-error.json') }));
-    expect(line(lines, 'discovery.fetch')).toMatchObject({ status: 'FAIL', detail: expect.stringMatching(/TLS failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE/) });
+    const { lines } = await discoveryLines(
+      fakeFetch({ [DISCOVERY]: recorded<HttpResult>('http-tls-error.json') }),
+    );
+    expect(line(lines, 'discovery.fetch')).toMatchObject({
+      status: 'FAIL',
+      detail: expect.stringMatching(/TLS failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE/),
+    });
   });
 
   it('fails an issuer with a trailing slash, or in another case, and explains the difference', async () => {
     const slash = documents(ISSUER).discovery.replace(`"issuer":"${ISSUER}"`, `"issuer":"${ISSUER}/"`);
     const { lines } = await discoveryLines(fakeFetch({ [DISCOVERY]: ok('', slash) }));
-    expect(line(lines, 'discovery.issuer')).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('has a trailing slash') });
-    const upper = documents(ISSUER).discovery.replace(`"issuer":"${ISSUER}"`, '"issuer":"https://OIDC.example.com/c1"');
+    expect(line(lines, 'discovery.issuer')).toMatchObject({
+      status: 'FAIL',
+      detail: expect.stringContaining('has a trailing slash'),
+    });
+    const upper = documents(ISSUER).discovery.replace(
+      `"issuer":"${ISSUER}"`,
+      '"issuer":"https://OIDC.example.com/c1"',
+    );
     const second = await discoveryLines(fakeFetch({ [DISCOVERY]: ok('', upper) }));
     expect(line(second.lines, 'discovery.issuer').detail).toContain('only in letter case');
   });
 
   it('fails a plain-http jwks_uri and warns about one on another host or path', async () => {
-    const withUri = (uri: string) => documents(ISSUER).discovery.replace(`"jwks_uri":"${JWKS}"`, `"jwks_uri":"${uri}"`);
-    const http = await discoveryLines(fakeFetch({ [DISCOVERY]: ok('', withUri('http://oidc.example.com/c1/openid/v1/jwks')) }));
+    const withUri = (uri: string) =>
+      documents(ISSUER).discovery.replace(`"jwks_uri":"${JWKS}"`, `"jwks_uri":"${uri}"`);
+    const http = await discoveryLines(
+      fakeFetch({ [DISCOVERY]: ok('', withUri('http://oidc.example.com/c1/openid/v1/jwks')) }),
+    );
     expect(line(http.lines, 'discovery.jwks_uri').status).toBe('FAIL');
     expect(http.ctx.jwksUrl).toBeUndefined();
-    const host = await discoveryLines(fakeFetch({ [DISCOVERY]: ok('', withUri('https://keys.example.net/c1/jwks')) }));
-    expect(line(host.lines, 'discovery.jwks_uri')).toMatchObject({ status: 'WARN', detail: expect.stringContaining('not the issuer host') });
+    const host = await discoveryLines(
+      fakeFetch({ [DISCOVERY]: ok('', withUri('https://keys.example.net/c1/jwks')) }),
+    );
+    expect(line(host.lines, 'discovery.jwks_uri')).toMatchObject({
+      status: 'WARN',
+      detail: expect.stringContaining('not the issuer host'),
+    });
     const path = await discoveryLines(fakeFetch({ [DISCOVERY]: ok('', withUri(`${ISSUER}/keys.json`)) }));
     expect(line(path.lines, 'discovery.jwks_uri').status).toBe('WARN');
   });
 
   it('warns when the discovery document lists an algorithm STS does not accept', async () => {
-    const hs = documents(ISSUER).discovery.replace(/"id_token_signing_alg_values_supported":\[[^\]]*\]/, '"id_token_signing_alg_values_supported":["HS256"]');
+    const hs = documents(ISSUER).discovery.replace(
+      /"id_token_signing_alg_values_supported":\[[^\]]*\]/,
+      '"id_token_signing_alg_values_supported":["HS256"]',
+    );
     const { lines } = await discoveryLines(fakeFetch({ [DISCOVERY]: ok('', hs) }));
     expect(line(lines, 'discovery.algs').status).toBe('WARN');
   });
@@ -79,13 +105,18 @@ describe('discovery', () => {
 
 describe('jwks', () => {
   async function jwksLines(response: Omit<HttpResult, 'url'>) {
-    const ctx = context({ issuer: ISSUER }, offlineDeps(fakeFetch({ [JWKS]: response })), { issuer: ISSUER, jwksUrl: JWKS });
+    const ctx = context({ issuer: ISSUER }, offlineDeps(fakeFetch({ [JWKS]: response })), {
+      issuer: ISSUER,
+      jwksUrl: JWKS,
+    });
     return { ctx, lines: await checkJwks(ctx) };
   }
   const jwks = () => JSON.parse(documents(ISSUER).jwks) as { keys: Array<Record<string, unknown>> };
 
   it('passes the published JWKS on every line', async () => {
-    const { ctx, lines } = await jwksLines(ok('', documents(ISSUER).jwks, { 'cache-control': 'max-age=300' }));
+    const { ctx, lines } = await jwksLines(
+      ok('', documents(ISSUER).jwks, { 'cache-control': 'max-age=300' }),
+    );
     expect(lines.map((l) => [l.id, l.status])).toEqual([
       ['jwks.fetch', 'PASS'],
       ['jwks.parse', 'PASS'],
@@ -99,7 +130,10 @@ describe('jwks', () => {
 
   it('fails a missing JWKS with the STS wording', async () => {
     const { lines } = await jwksLines({ status: 404, headers: {}, body: '' });
-    expect(line(lines, 'jwks.fetch')).toMatchObject({ status: 'FAIL', detail: expect.stringContaining("Couldn't retrieve verification key") });
+    expect(line(lines, 'jwks.fetch')).toMatchObject({
+      status: 'FAIL',
+      detail: expect.stringContaining("Couldn't retrieve verification key"),
+    });
     expect(line(lines, 'jwks.cache').status).toBe('SKIP');
   });
 
@@ -123,19 +157,28 @@ describe('jwks', () => {
   it('fails more than 100 keys of one type', async () => {
     const rsa = jwks().keys[0] as Record<string, unknown>;
     const many = { keys: Array.from({ length: 101 }, (_, i) => ({ ...rsa, kid: `k${i}` })) };
-    expect(line((await jwksLines(ok('', JSON.stringify(many)))).lines, 'jwks.count')).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('101 RSA') });
+    expect(line((await jwksLines(ok('', JSON.stringify(many)))).lines, 'jwks.count')).toMatchObject({
+      status: 'FAIL',
+      detail: expect.stringContaining('101 RSA'),
+    });
   });
 
   it('fails a symmetric or encryption key', async () => {
     const bad = jwks();
     bad.keys.push({ kty: 'oct', kid: 'hmac', alg: 'HS256' });
-    expect(line((await jwksLines(ok('', JSON.stringify(bad)))).lines, 'jwks.algs')).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('hmac (oct/HS256)') });
+    expect(line((await jwksLines(ok('', JSON.stringify(bad)))).lines, 'jwks.algs')).toMatchObject({
+      status: 'FAIL',
+      detail: expect.stringContaining('hmac (oct/HS256)'),
+    });
   });
 
   it('warns on a missing Cache-Control or a max-age above an hour', () => {
     expect(checkCacheControl(undefined).status).toBe('WARN');
     expect(checkCacheControl('public').status).toBe('WARN');
-    expect(checkCacheControl('public, max-age=86400')).toMatchObject({ status: 'WARN', detail: expect.stringContaining('86400 s') });
+    expect(checkCacheControl('public, max-age=86400')).toMatchObject({
+      status: 'WARN',
+      detail: expect.stringContaining('86400 s'),
+    });
     expect(checkCacheControl('public, max-age=3600').status).toBe('PASS');
     expect(checkCacheControl('max-age=300, s-maxage=300').status).toBe('PASS');
     expect(checkCacheControl('max-age=60, s-maxage=86400').status).toBe('WARN');

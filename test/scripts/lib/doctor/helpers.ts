@@ -12,8 +12,10 @@ import type { HttpFetch, HttpResult } from '#scripts/lib/doctor/http.ts';
 import type { KubeClient, KubeResponse } from '#scripts/lib/doctor/kube-client.ts';
 import type { CheckResult, DoctorContext, DoctorDeps, DoctorOptions } from '#scripts/lib/doctor/types.ts';
 
-const keyFile = (name: string): string => readFileSync(new URL(`../../../fixtures/keys/${name}`, import.meta.url), 'utf8');
-const fixtureFile = (name: string): string => readFileSync(new URL(`../../../fixtures/doctor/${name}`, import.meta.url), 'utf8');
+const keyFile = (name: string): string =>
+  readFileSync(new URL(`../../../fixtures/keys/${name}`, import.meta.url), 'utf8');
+const fixtureFile = (name: string): string =>
+  readFileSync(new URL(`../../../fixtures/doctor/${name}`, import.meta.url), 'utf8');
 
 /** A recorded response from test/fixtures/doctor. */
 export function recorded<T>(name: string): T {
@@ -79,9 +81,16 @@ export async function mintToken(options: MintOptions): Promise<string> {
   return new SignJWT({
     sub: options.sub ?? 'system:serviceaccount:apps:web',
     aud: options.aud ?? ['sts.amazonaws.com'],
-    'kubernetes.io': { namespace: 'apps', serviceaccount: { name: 'web', uid: '0b6f4c58-8a2c-4b43-9a6c-4f3d0a4b8c11' } },
+    'kubernetes.io': {
+      namespace: 'apps',
+      serviceaccount: { name: 'web', uid: '0b6f4c58-8a2c-4b43-9a6c-4f3d0a4b8c11' },
+    },
   })
-    .setProtectedHeader({ alg: ec ? 'ES256' : 'RS256', kid: options.kid ?? (ec ? EC_KID : RSA_KID), typ: 'JWT' })
+    .setProtectedHeader({
+      alg: ec ? 'ES256' : 'RS256',
+      kid: options.kid ?? (ec ? EC_KID : RSA_KID),
+      typ: 'JWT',
+    })
     .setIssuer(options.iss)
     .setIssuedAt(iat)
     .setNotBefore(iat)
@@ -95,7 +104,9 @@ export function ok(url: string, body: string, headers: Record<string, string> = 
 }
 
 /** A fetch that answers from `responses` by URL and 404s anything else. Records the URLs asked. */
-export function fakeFetch(responses: Record<string, Omit<HttpResult, 'url'> | HttpResult>): HttpFetch & { calls: string[] } {
+export function fakeFetch(
+  responses: Record<string, Omit<HttpResult, 'url'> | HttpResult>,
+): HttpFetch & { calls: string[] } {
   const calls: string[] = [];
   const fetch = async (url: string): Promise<HttpResult> => {
     calls.push(url);
@@ -106,24 +117,33 @@ export function fakeFetch(responses: Record<string, Omit<HttpResult, 'url'> | Ht
 }
 
 /** The public documents of `issuer` served by a fake fetch, with CloudFront-like headers. */
-export function servedIssuer(issuer: string, override: Partial<Record<'discovery' | 'jwks', Partial<HttpResult>>> = {}) {
+export function servedIssuer(
+  issuer: string,
+  override: Partial<Record<'discovery' | 'jwks', Partial<HttpResult>>> = {},
+) {
   const docs = documents(issuer);
   const cache = { 'cache-control': 'max-age=300' };
   return fakeFetch({
-    [`${issuer}/.well-known/openid-configuration`]: { ...ok('', docs.discovery, cache), ...override.discovery },
+    [`${issuer}/.well-known/openid-configuration`]: {
+      ...ok('', docs.discovery, cache),
+      ...override.discovery,
+    },
     [`${issuer}/openid/v1/jwks`]: { ...ok('', docs.jwks, cache), ...override.jwks },
   });
 }
 
 /** A kube client answering from recorded responses keyed by `METHOD path`. */
-export function fakeKube(responses: Record<string, KubeResponse | (() => KubeResponse)>): KubeClient & { calls: Array<{ method: string; path: string; body?: unknown }> } {
+export function fakeKube(
+  responses: Record<string, KubeResponse | (() => KubeResponse)>,
+): KubeClient & { calls: Array<{ method: string; path: string; body?: unknown }> } {
   const calls: Array<{ method: string; path: string; body?: unknown }> = [];
   return {
     calls,
     request: async (method, path, body) => {
       calls.push(body === undefined ? { method, path } : { method, path, body });
       const found = responses[`${method} ${path}`];
-      if (found === undefined) return { status: 404, body: JSON.stringify({ kind: 'Status', code: 404, message: 'not found' }) };
+      if (found === undefined)
+        return { status: 404, body: JSON.stringify({ kind: 'Status', code: 404, message: 'not found' }) };
       return typeof found === 'function' ? found() : found;
     },
   };
@@ -136,7 +156,10 @@ export function offlineDeps(fetch: HttpFetch, files: Record<string, string> = {}
     now: () => NOW,
     readFile: async (path) => {
       const text = files[path];
-      if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+      if (text === undefined)
+        throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), {
+          code: 'ENOENT',
+        });
       return text;
     },
     awsUnavailable: 'no AWS_PROFILE, AWS_ACCESS_KEY_ID or ~/.aws files',

@@ -1,14 +1,12 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isIrsaError } from '#core/errors.ts';
 import { describeStackOutputs } from '#scripts/lib/stack/outputs.ts';
-import { invokeRotate, rotatePayload } from '#scripts/lib/stack/rotate.ts';
+import { formatRotateResult, invokeRotate, rotatePayload } from '#scripts/lib/stack/rotate.ts';
+import { parseRotateEvent } from '../../../../functions/rotate/app.ts';
 import { stackDescription } from './fixtures.ts';
-
-expect.extend(allCustomMatcher);
 
 const cfnMock = mockClient(CloudFormationClient);
 const lambdaMock = mockClient(LambdaClient);
@@ -34,7 +32,9 @@ describe('describeStackOutputs', () => {
   it('types the outputs by OutputKey', async () => {
     cfnMock.on(DescribeStacksCommand).resolves(stackDescription());
     const outputs = await describeStackOutputs(cfn, 'irsa-anywhere-c1');
-    expect(cfnMock).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'irsa-anywhere-c1' });
+    expect(cfnMock.commandCalls(DescribeStacksCommand).map((c) => c.args[0].input)).toEqual([
+      { StackName: 'irsa-anywhere-c1' },
+    ]);
     expect(outputs).toMatchObject({
       issuerUrl: 'https://d111.cloudfront.net/c1',
       jwksUri: 'https://d111.cloudfront.net/c1/openid/v1/jwks',
@@ -78,7 +78,7 @@ describe('rotate against the stack', () => {
 
   it('builds the payload from the flags', () => {
     expect(rotatePayload({})).toEqual({});
-    expect(rotatePayload({ now: true })).toEqual({ rotateNow: true });
+    expect(rotatePayload({ now: true })).toEqual({ now: true });
     expect(rotatePayload({ revoke: kid })).toEqual({ revoke: kid });
     expect(() => rotatePayload({ now: true, revoke: kid })).toThrow(/cannot be combined/);
     expect(() => rotatePayload({ revoke: 'short' })).toThrow(/not a kid/);
@@ -89,11 +89,29 @@ describe('rotate against the stack', () => {
     lambdaMock
       .on(InvokeCommand)
       .resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(report)) as never });
-    expect(await invokeRotate(lambda, 'irsa-anywhere-c1-rotate', { rotateNow: true })).toEqual(report);
+    expect(await invokeRotate(lambda, 'irsa-anywhere-c1-rotate', { now: true })).toEqual(report);
     const sent = lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input;
     expect(sent?.FunctionName).toBe('irsa-anywhere-c1-rotate');
     expect(sent?.InvocationType).toBe('RequestResponse');
-    expect(JSON.parse(new TextDecoder().decode(sent?.Payload as Uint8Array))).toEqual({ rotateNow: true });
+    expect(JSON.parse(new TextDecoder().decode(sent?.Payload as Uint8Array))).toEqual({ now: true });
+    // The payload is exactly what the rotate Lambda parses.
+    expect(parseRotateEvent(rotatePayload({ now: true }))).toEqual({ rotateNow: true });
+    expect(parseRotateEvent(rotatePayload({ revoke: kid }))).toEqual({ revoke: kid });
+    expect(parseRotateEvent(rotatePayload({}))).toEqual({});
+  });
+
+  it('prints the report as one line per step', () => {
+    const text = formatRotateResult({
+      steps: [{ action: 'rotate-now', kid, reason: 'operator asked' }],
+      activeKid: kid,
+      nextTransition: { at: '2026-01-08T00:00:00.000Z', description: 'create the next key' },
+    });
+    expect(text.split('\n')).toEqual([
+      `rotate-now ${kid}: operator asked`,
+      `active key: ${kid}`,
+      'next: 2026-01-08T00:00:00.000Z create the next key',
+    ]);
+    expect(formatRotateResult({ steps: [], activeKid: kid })).toMatch(/^nothing to do/);
   });
 
   it('reports the function error message', async () => {

@@ -1,7 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { buildJwks } from '#core/jwks.ts';
 import { serializeKeyset } from '#core/keyset-parse.ts';
@@ -9,8 +8,6 @@ import { DEFAULT_POLICY_INPUT, makePolicy } from '#core/policy.ts';
 import { assembleStatus, formatStatus, stackStatus } from '#scripts/lib/stack/status.ts';
 import { body } from '../../../functions/adapters/aws/aws-fakes.ts';
 import { EC_KID, keysetFixture, RSA_KID, stackDescription } from './fixtures.ts';
-
-expect.extend(allCustomMatcher);
 
 const cfnMock = mockClient(CloudFormationClient);
 const s3Mock = mockClient(S3Client);
@@ -39,10 +36,9 @@ describe('stackStatus', () => {
       stack: 'irsa-anywhere-c1',
       policy,
     });
-    expect(s3Mock).toHaveReceivedCommandWith(GetObjectCommand, {
-      Bucket: 'irsa-c1-state',
-      Key: 'keyset.json',
-    });
+    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'irsa-c1-state', Key: 'keyset.json' },
+    ]);
     expect(fetched).toEqual(['https://d111.cloudfront.net/c1/openid/v1/jwks']);
     expect(report.keys.map((k) => [k.kid, k.state, k.ageSeconds])).toEqual([
       [RSA_KID, 'active', 5 * 86_400 + 12 * 3600],

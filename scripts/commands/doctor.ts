@@ -1,0 +1,105 @@
+/**
+ * `irsa-anywhere doctor`: checks the whole IRSA chain (issuer documents, JWKS, IAM provider, token,
+ * trust policy, cluster, and optionally a real STS call) and prints a PASS/WARN/FAIL/SKIP checklist
+ * with a fix for each problem. Exit code 1 when any check FAILs.
+ */
+import type { Command } from 'commander';
+import { IrsaError } from '#core/errors.ts';
+import type { Register } from '../cli.ts';
+import { ExitCode, type Io, printJson, runCommand } from '../lib/cli-support.ts';
+import { realDoctorDeps } from '../lib/doctor/deps.ts';
+import { doctorExitCode, formatChecklist, runDoctor, summarize } from '../lib/doctor/runner.ts';
+import type { DoctorDeps, DoctorOptions } from '../lib/doctor/types.ts';
+
+interface DoctorFlags {
+  stack?: string;
+  issuer?: string;
+  token?: string;
+  roleArn?: string;
+  namespace?: string;
+  serviceAccount?: string;
+  kubeconfig?: string;
+  assume?: boolean;
+  audience?: string;
+  region?: string;
+  json?: boolean;
+}
+
+/** Checks flag combinations and turns flags into options. Throws `FLAG_CONFLICT` / `FLAG_MISSING`. */
+export function doctorOptions(flags: DoctorFlags): DoctorOptions & { region?: string } {
+  if (flags.stack !== undefined && flags.issuer !== undefined) {
+    throw new IrsaError(
+      'FLAG_CONFLICT',
+      '--stack and --issuer cannot be combined.',
+      'Pass --stack (the issuer comes from its outputs) or --issuer, not both.',
+    );
+  }
+  if ((flags.namespace === undefined) !== (flags.serviceAccount === undefined)) {
+    throw new IrsaError(
+      'FLAG_MISSING',
+      '--namespace and --service-account go together.',
+      'Pass both --namespace <ns> and --service-account <sa>.',
+    );
+  }
+  if (flags.assume === true && flags.roleArn === undefined) {
+    throw new IrsaError(
+      'FLAG_MISSING',
+      '--assume needs --role-arn.',
+      'Pass --role-arn arn:aws:iam::<account>:role/<name>.',
+    );
+  }
+  const options: DoctorOptions & { region?: string } = {};
+  if (flags.stack !== undefined) options.stack = flags.stack;
+  if (flags.issuer !== undefined) options.issuer = flags.issuer;
+  if (flags.token !== undefined) options.tokenFile = flags.token;
+  if (flags.roleArn !== undefined) options.roleArn = flags.roleArn;
+  if (flags.namespace !== undefined) options.namespace = flags.namespace;
+  if (flags.serviceAccount !== undefined) options.serviceAccount = flags.serviceAccount;
+  if (flags.kubeconfig !== undefined) options.kubeconfig = flags.kubeconfig;
+  if (flags.assume === true) options.assume = true;
+  if (flags.audience !== undefined) options.audience = flags.audience;
+  if (flags.region !== undefined) options.region = flags.region;
+  return options;
+}
+
+/** Builds the command; `makeDeps` is injected by tests. */
+export function registerDoctor(
+  makeDeps: (options: DoctorOptions & { region?: string }) => DoctorDeps,
+): Register {
+  return (program: Command, io: Io, setExit) => {
+    program
+      .command('doctor')
+      .description('Check the IRSA chain end to end and say how to fix what is broken.')
+      .option('--stack <name>', 'deployed stack: the issuer and OIDC provider come from its outputs')
+      .option('--issuer <url>', 'issuer URL to check (instead of --stack)')
+      .option('--token <file>', 'a service-account token to verify (e.g. copied from a pod)')
+      .option('--role-arn <arn>', 'IAM role whose trust policy to evaluate')
+      .option('--namespace <ns>', 'service account namespace (TokenRequest and annotation checks)')
+      .option('--service-account <sa>', 'service account name')
+      .option('--kubeconfig <file>', 'check the cluster too, and request a token with the TokenRequest API')
+      .option('--audience <aud>', 'token audience', 'sts.amazonaws.com')
+      .option('--region <region>', 'AWS region of the stack (default: AWS_REGION)')
+      .option('--assume', 'call STS AssumeRoleWithWebIdentity for real')
+      .option('--json', 'print the checklist as JSON')
+      .action(async (flags: DoctorFlags) => {
+        setExit(
+          await runCommand(io, async () => {
+            const options = doctorOptions(flags);
+            const results = await runDoctor(options, makeDeps(options));
+            if (flags.json === true)
+              printJson(io, {
+                ok: doctorExitCode(results) === 0,
+                summary: summarize(results),
+                checks: results,
+              });
+            else io.out(formatChecklist(results));
+            const code = doctorExitCode(results);
+            if (code !== 0) throw new ExitCode(code);
+          }),
+        );
+      });
+  };
+}
+
+/** `irsa-anywhere doctor` with the real network, AWS and files. */
+export const register: Register = registerDoctor((options) => realDoctorDeps(options));
