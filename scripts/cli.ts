@@ -17,6 +17,7 @@ const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/rotate.ts'),
   () => import('./commands/status.ts'),
   () => import('./commands/webhook.ts'),
+  () => import('./commands/doctor.ts'),
   () => import('./commands/signer.ts'),
   () => import('./commands/apiserver.ts'),
   () => import('./commands/key-sync.ts'),
