@@ -22,6 +22,7 @@ const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/apiserver.ts'),
   () => import('./commands/key-sync.ts'),
   () => import('./commands/simulate.ts'),
+  () => import('./commands/bench.ts'),
 ];
 
 /** Builds the program with every command registered. Exported for tests. */

@@ -175,6 +175,25 @@ export function parseJwksDocument(jwks: unknown): { keys: Array<Record<string, u
   return { keys: keys as Array<Record<string, unknown>> };
 }
 
+/**
+ * Imported keys by alg and exact JWK content. Importing an RSA JWK costs about as much as
+ * verifying a signature, and a warm JWKS holds the same few keys call after call. Keyed by
+ * content, not kid, so a JWKS that changes a key is never answered from a stale entry.
+ */
+const importedKeys = new Map<string, ReturnType<typeof importJWK>>();
+const IMPORTED_KEYS_MAX = 64;
+
+function importVerificationKey(jwk: Record<string, unknown>, alg: JwsAlg): ReturnType<typeof importJWK> {
+  const id = `${alg} ${JSON.stringify(jwk)}`;
+  const cached = importedKeys.get(id);
+  if (cached !== undefined) return cached;
+  if (importedKeys.size >= IMPORTED_KEYS_MAX) importedKeys.clear();
+  const imported = importJWK(jwk as JWK, alg);
+  importedKeys.set(id, imported);
+  imported.catch(() => importedKeys.delete(id));
+  return imported;
+}
+
 async function checkSignature(token: string, alg: JwsAlg, kid: string, jwks: unknown): Promise<void> {
   const { keys } = parseJwksDocument(jwks);
   const jwk = keys.find((key) => key.kid === kid && key.use !== 'enc');
@@ -203,7 +222,7 @@ async function checkSignature(token: string, alg: JwsAlg, kid: string, jwks: unk
   }
   let key: Awaited<ReturnType<typeof importJWK>>;
   try {
-    key = await importJWK(jwk as JWK, alg);
+    key = await importVerificationKey(jwk, alg);
   } catch (cause) {
     throw new IrsaError(
       'JWKS_KEY_INVALID',

@@ -188,6 +188,16 @@ describe('verifyToken: each failure has its own code', () => {
     expect((await failure(check(`${header}.${b64(claims())}.`))).code).toBe('TOKEN_SIGNATURE_INVALID');
   });
 
+  it('uses the key a JWKS publishes now, not one imported earlier for the same kid', async () => {
+    const token = rsaToken();
+    await expect(check(token)).resolves.toMatchObject({ header: { kid: RSA_KID } });
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
+    const { n, e } = publicJwkFromSpki(new Uint8Array(other.export({ format: 'der', type: 'spki' })));
+    const swapped = { keys: JWKS.keys.map((key) => (key.kid === RSA_KID ? { ...key, n, e } : key)) };
+    expect((await failure(check(token, { jwks: swapped }))).code).toBe('TOKEN_SIGNATURE_INVALID');
+    await expect(check(token)).resolves.toMatchObject({ header: { kid: RSA_KID } });
+  });
+
   it.each([
     [`${ISSUER}/`, 'trailing slash'],
     ['https://OIDC.example.com/team-a', 'letter case'],
