@@ -215,7 +215,15 @@ export async function runRotation(
   let wrote = false;
   let published = false;
   let conflicts = 0;
+  let revokeSeen = false;
   for (;;) {
+    // A kid to revoke that was here and is gone was destroyed by a concurrent run: revoke is done.
+    const revoke = pending.revoke;
+    if (revoke !== undefined) {
+      const present = current?.keyset.keys.some((key) => key.kid === revoke) ?? false;
+      if (present) revokeSeen = true;
+      else if (revokeSeen) pending = afterStep(pending, { type: 'revoke', kid: revoke, reason: '' });
+    }
     const now = deps.clock();
     const action = plan(current?.keyset ?? null, deps.policy, now, pending)[0];
     if (action === undefined) {

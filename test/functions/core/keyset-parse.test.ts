@@ -80,7 +80,7 @@ describe('parseKeyset', () => {
     ['another schema version', edited((doc) => (doc.version = 2)), '$.version'],
     ['a missing cluster', edited((doc) => delete doc.cluster), '$.cluster'],
     ['an empty issuer', edited((doc) => (doc.issuer = '')), '$.issuer'],
-    ['keys not an array', edited((doc) => (doc.keys = {})), '$.keys'],
+    ['keys not an array', edited((doc) => ((doc as Record<string, unknown>).keys = {})), '$.keys'],
     ['an unknown top-level member', edited((doc) => (doc.note = 'hi')), '$.note'],
     [
       'an unknown key member (typo)',

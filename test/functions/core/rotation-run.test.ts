@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assertNoPrivateMembers } from '#core/jwks.ts';
 import type { Keyset } from '#core/keyset.ts';
 import { DEFAULT_POLICY_INPUT, makePolicy } from '#core/policy.ts';
+import type { Publisher } from '#core/ports.ts';
 import { type RotationDeps, runRotation } from '#core/rotation-run.ts';
 import {
   crashAtCall,
@@ -202,6 +203,36 @@ describe('runRotation', () => {
     expect(types(report)).toEqual(['create-pending', 'publish']);
     expect(w.publisher.calls.publish).toBe(3);
     expect(w.keyset().lastPublish?.kids).toEqual(w.publisher.last?.kids);
+  });
+
+  it('publishes again when a concurrent run recorded newer documents than the ones it just published', async () => {
+    // Run A publishes documents computed from a keyset that run B has since changed (B revoked a
+    // key, published and recorded). A's stale publish re-exposes the revoked key; only a forced
+    // republish after A's lost race puts the recorded documents back.
+    const w = world();
+    await runRotation(w.deps);
+    w.setTime(T0 + 6 * DAY);
+    await runRotation(w.deps);
+    w.setTime(T0 + 7 * DAY);
+    await runRotation(w.deps);
+    const retired = w.keyset().keys.find((key) => key.state === 'retired')?.kid as string;
+    w.setTime(T0 + 7 * DAY + HOUR);
+    // Move the issuer away, so that A (configured with ISSUER) has a set-issuer and a publish to do.
+    await runRotation({ ...w.deps, issuer: 'https://oidc.example.com/next' }, {});
+    let gate: (() => Promise<unknown>) | undefined = () => runRotation(w.deps, { revoke: retired });
+    const gated: Publisher = {
+      publish: async (documents) => {
+        const other = gate;
+        gate = undefined;
+        if (other !== undefined) await other();
+        return w.publisher.publish(documents);
+      },
+    };
+    const report = await runRotation({ ...w.deps, publisher: gated });
+    expect(types(report)).toEqual(['set-issuer', 'publish']);
+    expect(w.publisher.published.at(-2)?.kids).toContain(retired);
+    expect(w.publisher.last?.kids).not.toContain(retired);
+    expect(w.publisher.last?.kids).toEqual(w.keyset().lastPublish?.kids);
   });
 
   it('gives up with STATE_CONFLICT when the keyset keeps changing', async () => {
