@@ -6,6 +6,7 @@
  */
 import { buildPublicDocuments } from './discovery.ts';
 import { IrsaError, isIrsaError } from './errors.ts';
+import { validateIssuerUrl } from './issuer.ts';
 import type { KeyRecord, KeySpec, KeyState, Keyset } from './keyset.ts';
 import { ALG_FOR_SPEC } from './keyset.ts';
 import { emptyKeyset } from './keyset-parse.ts';
@@ -201,12 +202,15 @@ function afterStep(request: RotationRequest, action: Action): RotationRequest {
  * else. A lost race (`STATE_CONFLICT`) re-reads and re-plans, up to {@link MAX_CONFLICTS} times; a
  * lost race right after a publish forces a fresh publish, since the other run may have published
  * newer documents that ours overwrote. Throws `KEYSET_CORRUPT` (from the store) without touching
- * anything, `KEYSET_CLUSTER_MISMATCH`, `REVOKE_UNKNOWN_KID`, or the error of a failing port.
+ * anything, `ISSUER_*` for a bad configured issuer (before any port call), `KEYSET_CLUSTER_MISMATCH`,
+ * `REVOKE_UNKNOWN_KID`, or the error of a failing port.
  */
 export async function runRotation(
   deps: RotationDeps,
   request: RotationRequest = {},
 ): Promise<RotationReport> {
+  // Loopback http is for local mode; the Lambda's configuration has already refused it for AWS.
+  validateIssuerUrl(deps.issuer, { allowLoopbackHttp: true });
   let pending: RotationRequest = { ...request, issuer: deps.issuer };
   let current = await deps.store.read();
   checkCluster(current, deps.cluster);

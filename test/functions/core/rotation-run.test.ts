@@ -113,6 +113,14 @@ describe('runRotation', () => {
     });
   });
 
+  it('refuses a bad configured issuer before touching any port', async () => {
+    const w = world();
+    await expect(runRotation({ ...w.deps, issuer: `${ISSUER}/` })).rejects.toMatchObject({
+      code: expect.stringMatching(/^ISSUER_/),
+    });
+    expect(w.store.calls.read).toBe(0);
+  });
+
   it('refuses the keyset of another cluster', async () => {
     const w = world();
     await runRotation(w.deps);
