@@ -8,31 +8,37 @@ import { type Io, processIo } from './lib/cli-support.ts';
 /** A command module: adds its subcommand to the program. */
 export type Register = (program: Command, io: Io, setExit: (code: number) => void) => void;
 
-const COMMANDS: Array<() => Promise<{ register: Register }>> = [
-  // Each line is one command module; keep them in this order in `--help`.
-  () => import('./commands/local.ts'),
-  () => import('./commands/token.ts'),
-  () => import('./commands/verify.ts'),
-  () => import('./commands/trust-policy.ts'),
-  () => import('./commands/rotate.ts'),
-  () => import('./commands/status.ts'),
-  () => import('./commands/webhook.ts'),
-  () => import('./commands/doctor.ts'),
-  () => import('./commands/signer.ts'),
-  () => import('./commands/apiserver.ts'),
-  () => import('./commands/key-sync.ts'),
-  () => import('./commands/simulate.ts'),
-  () => import('./commands/bench.ts'),
-];
+/**
+ * Every command, by the name a user types, in `--help` order. Only the module of the command being
+ * run is loaded, so `irsa-anywhere verify` does not pay for the gRPC or AWS SDK imports of others.
+ */
+const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+  local: () => import('./commands/local.ts'),
+  token: () => import('./commands/token.ts'),
+  verify: () => import('./commands/verify.ts'),
+  'trust-policy': () => import('./commands/trust-policy.ts'),
+  rotate: () => import('./commands/rotate.ts'),
+  status: () => import('./commands/status.ts'),
+  webhook: () => import('./commands/webhook.ts'),
+  doctor: () => import('./commands/doctor.ts'),
+  signer: () => import('./commands/signer.ts'),
+  apiserver: () => import('./commands/apiserver.ts'),
+  'key-sync': () => import('./commands/key-sync.ts'),
+  simulate: () => import('./commands/simulate.ts'),
+  bench: () => import('./commands/bench.ts'),
+};
 
 /** Builds the program with every command registered. Exported for tests. */
-export async function buildProgram(io: Io, setExit: (code: number) => void): Promise<Command> {
+export async function buildProgram(io: Io, setExit: (code: number) => void, only?: string): Promise<Command> {
   const program = new Command('irsa-anywhere')
     .description('IAM Roles for Service Accounts for any Kubernetes cluster.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  for (const load of COMMANDS) {
+  const selected =
+    only !== undefined && Object.hasOwn(COMMANDS, only) ? [COMMANDS[only]] : Object.values(COMMANDS);
+  for (const load of selected) {
+    if (load === undefined) continue;
     const { register } = await load();
     register(program, io, setExit);
   }
@@ -42,9 +48,13 @@ export async function buildProgram(io: Io, setExit: (code: number) => void): Pro
 /** Runs the CLI with `argv` (as in `process.argv`) and returns the exit code. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let exitCode = 0;
-  const program = await buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  const program = await buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    argv[2],
+  );
   try {
     await program.parseAsync(argv);
     return exitCode;
