@@ -22,7 +22,7 @@ function invalid(message: string): IrsaError {
  * Checks that `claims` is base64url without padding (canonical) of a JSON object. Throws
  * `SIGN_CLAIMS_INVALID` otherwise. The message never echoes the claims.
  */
-export function checkClaims(claims: unknown): void {
+export function checkClaims(claims: unknown): asserts claims is string {
   if (typeof claims !== 'string' || claims.length === 0) throw invalid('The claims segment is empty.');
   if (claims.length > MAX_CLAIMS_CHARS) {
     throw invalid(`The claims segment is ${claims.length} characters, over the ${MAX_CLAIMS_CHARS} allowed.`);

@@ -29,7 +29,7 @@ type Unary = (
 
 /**
  * Connects to a signer at `target` (a path, `@name`, or a grpc-js target such as `unix:///path`)
- * speaking proto package `pkg`. Each call has a deadline of `timeoutMs`.
+ * speaking proto package `pkg`. Each call has a deadline of `timeoutMs` (0: no deadline).
  */
 export function connectSigner(target: string, pkg: SignerPackage = 'v1', timeoutMs = 10_000): SignerClient {
   const address = target.startsWith('@') || target.startsWith('/') ? parseSocket(target).grpcTarget : target;
@@ -39,8 +39,11 @@ export function connectSigner(target: string, pkg: SignerPackage = 'v1', timeout
     new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, Unary>)[method];
       if (fn === undefined) throw new Error(`no method ${method}`);
-      fn.call(client, request, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) =>
-        error ? reject(error) : resolve(response as T),
+      fn.call(
+        client,
+        request,
+        timeoutMs > 0 ? { deadline: new Date(Date.now() + timeoutMs) } : {},
+        (error, response) => (error ? reject(error) : resolve(response as T)),
       );
     });
   return {

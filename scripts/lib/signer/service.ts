@@ -107,7 +107,7 @@ export class SignerService {
     checkClaims(claims);
     const key = this.#activeKey();
     const header = this.#header(key);
-    const input = Buffer.from(`${header}.${claims as string}`);
+    const input = Buffer.from(`${header}.${claims}`);
     const signature = await this.#signWithBackend(key, input);
     const expected = SIGNATURE_BYTES[key.record.alg];
     if (expected !== undefined && signature.length !== expected) {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { CreateKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KmsSigner } from '#adapters/aws/kms-signer.ts';
 import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
