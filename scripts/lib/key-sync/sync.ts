@@ -148,21 +148,24 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   const signingPath = `${settings.keyDir}/${SIGNING_KEY_FILE}`;
   const bundlePath = `${settings.keyDir}/${VERIFICATION_BUNDLE_FILE}`;
 
-  await fs.mkdir(settings.keyDir, { recursive: true, mode: 0o755 });
+  // Unwrap (the step most likely to fail) before writing anything, so a failure leaves the disk as it was.
+  const needsKey = kidOfPrivatePem(await readOptional(signingPath)) !== active.kid;
+  const pkcs8 = needsKey ? await unwrap(options, active) : null;
   let wroteBundle = false;
-  if ((await readOptional(bundlePath)) !== bundle.pem) {
-    await atomicWrite(bundlePath, bundle.pem, 0o644);
-    wroteBundle = true;
-  }
   let wroteSigningKey = false;
-  if (kidOfPrivatePem(await readOptional(signingPath)) !== active.kid) {
-    const pkcs8 = await unwrap(options, active);
-    try {
-      await atomicWrite(signingPath, privateKeyPem(pkcs8), 0o600, { forceMode: true });
-    } finally {
-      pkcs8.fill(0);
+  try {
+    await fs.mkdir(settings.keyDir, { recursive: true, mode: 0o755 });
+    // The bundle first: it already holds the new key when kube-apiserver restarts with it.
+    if ((await readOptional(bundlePath)) !== bundle.pem) {
+      await atomicWrite(bundlePath, bundle.pem, 0o644);
+      wroteBundle = true;
     }
-    wroteSigningKey = true;
+    if (pkcs8 !== null) {
+      await atomicWrite(signingPath, privateKeyPem(pkcs8), 0o600, { forceMode: true });
+      wroteSigningKey = true;
+    }
+  } finally {
+    pkcs8?.fill(0);
   }
 
   const report: SyncReport = {

@@ -181,7 +181,7 @@ describe('key-sync', () => {
     await expect(syncOnce({ ...t.options, cluster: 'staging' })).rejects.toSatisfy((e: unknown) =>
       isIrsaError(e, 'KEY_SYNC_CONTEXT_MISMATCH'),
     );
-    expect(() => statSync(join(t.keyDir, 'signing.key'))).toThrow();
+    expect(() => statSync(t.keyDir)).toThrow();
     expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
   });
 
