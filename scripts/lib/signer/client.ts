@@ -23,7 +23,7 @@ export interface SignerClient {
 
 type Unary = (
   request: unknown,
-  options: { deadline: Date },
+  options: { deadline?: Date },
   callback: (error: Error | null, response: unknown) => void,
 ) => void;
 
