@@ -3,13 +3,15 @@
  * transition, the last publish, and whether the JWKS the world sees matches the keyset.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
+import { parseConfig } from '#core/config.ts';
 import { IrsaError } from '#core/errors.ts';
 import { buildJwks } from '#core/jwks.ts';
 import type { Keyset } from '#core/keyset.ts';
 import { nextTransition } from '#core/planner.ts';
-import type { RotationPolicy } from '#core/policy.ts';
+import { DEFAULT_POLICY_INPUT, makePolicy, type RotationPolicy } from '#core/policy.ts';
 import { describeStackOutputs } from './outputs.ts';
 
 /** One key as `status` shows it. */
@@ -190,4 +192,24 @@ export function formatStatus(report: StatusReport): string {
     if (p.unexpected.length > 0) lines.push(`  published but not in the keyset: ${p.unexpected.join(', ')}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * The rotation policy the deployed rotate function runs with, read from its environment
+ * (Lambda GetFunctionConfiguration) and parsed by the same `parseConfig` the function uses.
+ * Returns the defaults and a note when it cannot be read (no lambda:GetFunctionConfiguration).
+ */
+export async function policyFromFunction(
+  lambda: LambdaClient,
+  functionName: string,
+): Promise<{ policy: RotationPolicy; note?: string }> {
+  try {
+    const out = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+    return { policy: parseConfig(out.Environment?.Variables ?? {}).policy };
+  } catch (error) {
+    return {
+      policy: makePolicy(DEFAULT_POLICY_INPUT),
+      note: `could not read the rotate function's settings (${error instanceof Error ? error.message : String(error)}); the next transition assumes the default policy`,
+    };
+  }
 }

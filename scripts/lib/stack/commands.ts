@@ -1,0 +1,67 @@
+/**
+ * The `--stack` branches of `status` and `rotate`: the deployed-stack counterparts of the local
+ * commands. The command files call these; SDK clients are built here (or injected by tests).
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { type Io, printJson } from '../cli-support.ts';
+import { fetchJson } from '../fetch-json.ts';
+import { describeStackOutputs } from './outputs.ts';
+import { formatRotateResult, invokeRotate, rotatePayload } from './rotate.ts';
+import { formatStatus, policyFromFunction, stackStatus } from './status.ts';
+
+/** The AWS clients the stack commands use. */
+export interface StackClients {
+  cfn: CloudFormationClient;
+  s3: S3Client;
+  lambda: LambdaClient;
+}
+
+/** Clients for `region` (or the SDK's default region: AWS_REGION, the profile). */
+export function stackClients(region?: string): StackClients {
+  const config = region === undefined ? {} : { region };
+  return {
+    cfn: new CloudFormationClient(config),
+    s3: new S3Client(config),
+    lambda: new LambdaClient(config),
+  };
+}
+
+/** `status --stack NAME [--json] [--at T]`. */
+export async function statusStackCommand(
+  io: Io,
+  options: { stack: string; json?: boolean; now?: Date },
+  clients: StackClients,
+  fetch: (url: string) => Promise<unknown> = (url) => fetchJson(url),
+): Promise<void> {
+  const outputs = await describeStackOutputs(clients.cfn, options.stack);
+  const { policy, note } = await policyFromFunction(clients.lambda, outputs.rotateFunctionName);
+  const report = await stackStatus({
+    cfn: clients.cfn,
+    s3: clients.s3,
+    fetchJson: fetch,
+    now: options.now ?? new Date(),
+    stack: options.stack,
+    policy,
+  });
+  if (options.json === true) {
+    printJson(io, note === undefined ? report : { ...report, note });
+    return;
+  }
+  io.out(formatStatus(report));
+  if (note !== undefined) io.err(`note: ${note}`);
+}
+
+/** `rotate --stack NAME [--now | --revoke KID] [--json]`: invokes the rotate function. */
+export async function rotateStackCommand(
+  io: Io,
+  options: { stack: string; now?: boolean; revoke?: string; json?: boolean },
+  clients: StackClients,
+): Promise<void> {
+  const payload = rotatePayload(options);
+  const outputs = await describeStackOutputs(clients.cfn, options.stack);
+  const answer = await invokeRotate(clients.lambda, outputs.rotateFunctionName, payload);
+  if (options.json === true) printJson(io, answer);
+  else io.out(formatRotateResult(answer));
+}
