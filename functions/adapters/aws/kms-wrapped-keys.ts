@@ -6,7 +6,6 @@
  * unwraps it with {@link unwrapPrivateKey}. Neither the plaintext nor the ciphertext is ever logged.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair } from 'node:crypto';
-import { promisify } from 'node:util';
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { IrsaError } from '#core/errors.ts';
@@ -31,19 +30,25 @@ export interface GeneratedKeyPair {
   pkcs8: Uint8Array;
 }
 
-const generateKeyPairAsync = promisify(generateKeyPair);
-
 /** Generates an RSA 2048 or EC P-256 key pair in memory. */
-export async function generateKeyPairDer(spec: KeySpec): Promise<GeneratedKeyPair> {
-  const encoding = {
-    publicKeyEncoding: { type: 'spki', format: 'der' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
-  } as const;
-  const pair =
-    spec === 'RSA_2048'
-      ? await generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001, ...encoding })
-      : await generateKeyPairAsync('ec', { namedCurve: 'P-256', ...encoding });
-  return { spki: new Uint8Array(pair.publicKey), pkcs8: new Uint8Array(pair.privateKey) };
+export function generateKeyPairDer(spec: KeySpec): Promise<GeneratedKeyPair> {
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, publicKey: Buffer, privateKey: Buffer): void => {
+      if (error !== null) reject(error);
+      else resolve({ spki: new Uint8Array(publicKey), pkcs8: new Uint8Array(privateKey) });
+    };
+    const publicKeyEncoding = { type: 'spki', format: 'der' } as const;
+    const privateKeyEncoding = { type: 'pkcs8', format: 'der' } as const;
+    if (spec === 'RSA_2048') {
+      generateKeyPair(
+        'rsa',
+        { modulusLength: 2048, publicExponent: 0x10001, publicKeyEncoding, privateKeyEncoding },
+        done,
+      );
+    } else {
+      generateKeyPair('ec', { namedCurve: 'P-256', publicKeyEncoding, privateKeyEncoding }, done);
+    }
+  });
 }
 
 export interface KmsWrappedKeysOptions {

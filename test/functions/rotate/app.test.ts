@@ -36,11 +36,11 @@ function setup(keySpec: 'RSA_2048' | 'ECC_NIST_P256' = 'ECC_NIST_P256') {
       stepMetrics.push(value);
       return single;
     });
-    vi.spyOn(single, 'addMetric').mockImplementation(() => undefined);
+    vi.spyOn(single, 'addMetric').mockImplementation(() => single);
     return single;
   });
   const addMetric = vi.spyOn(metrics, 'addMetric');
-  vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => undefined);
+  vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
   const logError = vi.spyOn(logger, 'error');
   const handler = makeHandler({
     rotation: {

@@ -10,6 +10,7 @@ import {
   GetPublicKeyCommand,
   KMSClient,
   ScheduleKeyDeletionCommand,
+  type Tag,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
 import {
@@ -158,7 +159,7 @@ export class AwsWorld {
           ? generateKeyPairSync('rsa', { modulusLength: 2048 })
           : generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const keyId = randomUUID();
-      const tags = Object.fromEntries((input.Tags ?? []).map((t) => [t.TagKey ?? '', t.TagValue ?? '']));
+      const tags = Object.fromEntries((input.Tags ?? []).map((t: Tag) => [t.TagKey ?? '', t.TagValue ?? '']));
       const spki = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
       this.keys.set(keyId, { spki, spec, tags, state: 'Enabled' });
       return { KeyMetadata: { KeyId: keyId, Arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}` } };

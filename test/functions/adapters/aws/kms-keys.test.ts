@@ -7,6 +7,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { KmsKeys } from '#adapters/aws/kms-keys.ts';
 import type { KeyRecord } from '#core/keyset.ts';

@@ -1,6 +1,7 @@
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { generateKeyPairDer, KmsWrappedKeys, unwrapPrivateKey } from '#adapters/aws/kms-wrapped-keys.ts';
 import type { KeyRecord } from '#core/keyset.ts';

@@ -1,0 +1,110 @@
+/**
+ * The rotate handler end to end against moto_server with the real AWS SDK: real KMS keys, S3
+ * conditional writes. The published JWKS must match KMS GetPublicKey for each key, with
+ * kid = base64url(SHA-256(DER SPKI)).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { GetPublicKeyCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type AwsClients, composeAws, createAwsClients } from '#adapters/compose.ts';
+import { parseConfig } from '#core/config.ts';
+import { publicJwkFromSpki } from '#core/jwk.ts';
+import { parseKeyset } from '#core/keyset-parse.ts';
+import { kidFromSpki } from '#core/kid.ts';
+import { METRICS_NAMESPACE, makeHandler, type RotateResult } from '../../../functions/rotate/app.ts';
+import { lambdaContext } from './aws-world.ts';
+import { type Moto, motoAvailable, startMoto } from './moto-server.ts';
+
+const HAVE_MOTO = motoAvailable('the rotate handler end-to-end test against moto');
+const ISSUER = 'https://oidc.example.com/prod';
+
+describe.skipIf(!HAVE_MOTO)('rotate handler against moto_server', () => {
+  let moto: Moto;
+  let clients: AwsClients;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    process.env.AWS_ACCESS_KEY_ID = 'testing';
+    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+    process.env.AWS_REGION = 'us-east-1';
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    clients = createAwsClients({ endpoint: moto.endpoint, region: 'us-east-1' });
+    await clients.s3.send(new CreateBucketCommand({ Bucket: 'state-bucket' }));
+    await clients.s3.send(new CreateBucketCommand({ Bucket: 'public-bucket' }));
+  }, 60_000);
+
+  afterAll(async () => {
+    process.env = saved;
+    await moto?.stop();
+  });
+
+  async function text(bucket: string, key: string): Promise<string> {
+    const out = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return (await out.Body?.transformToString()) ?? '';
+  }
+
+  it('bootstraps, rotates, and publishes a JWKS whose kids match the KMS public keys', async () => {
+    const config = parseConfig({
+      CLUSTER_NAME: 'prod',
+      ISSUER_URL: ISSUER,
+      STATE_BUCKET: 'state-bucket',
+      PUBLIC_BUCKET: 'public-bucket',
+    });
+    let now = new Date('2026-03-01T00:00:00Z');
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'test' });
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+    const handler = makeHandler({
+      rotation: {
+        ...composeAws(config, clients),
+        policy: config.policy,
+        cluster: 'prod',
+        issuer: ISSUER,
+        clock: () => now,
+      },
+      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      metrics,
+    });
+    const invoke = (event: unknown = {}) => handler(event, lambdaContext()) as Promise<RotateResult>;
+
+    const first = await invoke();
+    expect(first.steps.map((s) => s.action)).toEqual(['bootstrap', 'publish']);
+    // Steady state is a no-op; then an emergency rotation gives two published keys.
+    expect((await invoke()).wrote).toBe(false);
+    now = new Date(now.getTime() + 3_600_000);
+    const second = await invoke({ now: true });
+    expect(second.activeKid).not.toBe(first.activeKid);
+
+    const keyset = parseKeyset(await text('state-bucket', 'keyset.json'));
+    const jwks = JSON.parse(await text('public-bucket', 'prod/openid/v1/jwks')) as {
+      keys: Array<{ kid: string }>;
+    };
+    const discovery = JSON.parse(await text('public-bucket', 'prod/.well-known/openid-configuration')) as {
+      issuer: string;
+      jwks_uri: string;
+    };
+    expect(discovery).toMatchObject({ issuer: ISSUER, jwks_uri: `${ISSUER}/openid/v1/jwks` });
+    expect(jwks.keys).toHaveLength(2);
+    for (const record of keyset.keys) {
+      if (record.location.type !== 'kms') throw new Error('expected a KMS key');
+      const kms = await clients.kms.send(new GetPublicKeyCommand({ KeyId: record.location.keyId }));
+      const spki = kms.PublicKey ?? new Uint8Array();
+      expect(kidFromSpki(spki)).toBe(record.kid);
+      expect(jwks.keys).toContainEqual(publicJwkFromSpki(spki, 'RS256'));
+      const tags = await clients.kms.send(new ListResourceTagsCommand({ KeyId: record.location.keyId }));
+      expect(tags.Tags).toEqual(
+        expect.arrayContaining([
+          { TagKey: 'cluster', TagValue: 'prod' },
+          { TagKey: 'kid', TagValue: record.kid },
+        ]),
+      );
+    }
+    const head = await clients.s3.send(
+      new HeadObjectCommand({ Bucket: 'public-bucket', Key: 'prod/openid/v1/jwks' }),
+    );
+    expect(head.ContentType).toBe('application/json');
+    expect(head.CacheControl).toBe('public, max-age=300');
+  }, 60_000);
+});

@@ -1,0 +1,380 @@
+/**
+ * The AWS stack as CloudFormation sees it: `serverless package` runs offline (osls, dummy
+ * credentials) for two variants, kms mode with defaults and file mode with a custom domain, path
+ * prefix, extra audiences and an alarm topic; the tests assert on the generated templates and
+ * artifacts, and run cfn-lint on them where it is installed.
+ */
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { METRIC_ACTIVE_KEY_AGE, METRICS_NAMESPACE, ROTATE_SERVICE } from '../../functions/rotate/app.ts';
+import { actions, type Packaged, packageStack, readZip, statements, type Template } from './packaging.ts';
+
+const FILE_PARAMS = {
+  keyMode: 'file',
+  customDomain: 'oidc.example.com',
+  certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-444455556666',
+  pathPrefix: '/team-a',
+  extraAudiences: 'vault,other',
+  alarmTopicArn: 'arn:aws:sns:us-east-1:111122223333:alerts',
+};
+
+let kms: Packaged;
+let file: Packaged;
+
+beforeAll(() => {
+  kms = packageStack();
+  file = packageStack(FILE_PARAMS);
+}, 300_000);
+
+const resource = (t: Template, name: string) => {
+  const found = t.Resources[name];
+  if (found === undefined) throw new Error(`no resource ${name}`);
+  return found;
+};
+const json = (value: unknown) => JSON.stringify(value);
+/** A CloudFormation `${...}` string, written with `#{...}` so it is not mistaken for a JS template. */
+const cfn = (text: string) => text.replaceAll('#{', '${');
+const ISSUER_IF = {
+  'Fn::If': [
+    'HasCustomDomain',
+    { 'Fn::Sub': cfn('https://#{CustomDomain}#{PathPrefix}') },
+    { 'Fn::Sub': cfn('https://#{Distribution.DomainName}#{PathPrefix}') },
+  ],
+};
+
+describe('serverless package (offline)', () => {
+  it('npx serverless --version answers offline', () => {
+    const out = spawnSync('npx', ['serverless', '--version'], { encoding: 'utf8', timeout: 60_000 });
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/osls version: 4\./);
+  });
+
+  it('builds one ESM .mjs bundle per function, SDK included, each zip at most 150 KB', () => {
+    for (const fn of ['rotate', 'bootstrap'] as const) {
+      const entries = readZip(kms.zipPath(fn));
+      expect([...entries.keys()]).toEqual([`functions/${fn}/handler.mjs`]);
+      const code = entries.get(`functions/${fn}/handler.mjs`)?.toString('utf8') ?? '';
+      expect(code.length).toBeGreaterThan(100_000);
+      // The SDK is bundled, not imported from the Lambda runtime (only error strings mention it).
+      expect(/(from\s*|import\()["']@aws-sdk\//.test(code)).toBe(false);
+      expect(code.startsWith('import { createRequire')).toBe(true);
+      const size = statSync(kms.zipPath(fn)).size;
+      console.info(`${fn}.zip: ${size} bytes (${(size / 1024).toFixed(1)} KiB)`);
+      expect(size).toBeLessThanOrEqual(150 * 1024);
+    }
+  });
+
+  it('runs the functions on nodejs22.x arm64, each with its own role', () => {
+    const t = kms.template;
+    const rotate = resource(t, 'RotateLambdaFunction').Properties;
+    const bootstrap = resource(t, 'BootstrapLambdaFunction').Properties;
+    for (const fn of [rotate, bootstrap]) {
+      expect(fn.Runtime).toBe('nodejs22.x');
+      expect(fn.Architectures).toEqual(['arm64']);
+    }
+    expect(rotate.Handler).toBe('functions/rotate/handler.handler');
+    expect(rotate.Role).toEqual({ 'Fn::GetAtt': ['RotateRole', 'Arn'] });
+    expect(bootstrap.Role).toEqual({ 'Fn::GetAtt': ['BootstrapRole', 'Arn'] });
+    expect(rotate.ReservedConcurrentExecutions).toBe(1);
+    const env = (rotate.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        'CLUSTER_NAME',
+        'ISSUER_URL',
+        'STATE_BUCKET',
+        'PUBLIC_BUCKET',
+        'KEY_MODE',
+        'KEY_SPEC',
+        'WRAPPING_KEY_ID',
+        'ROTATION_PERIOD_DAYS',
+        'PUBLISH_LEAD_HOURS',
+        'MAX_TOKEN_LIFETIME_SECONDS',
+        'JWKS_MAX_AGE_SECONDS',
+        'NODE_SYNC_LAG_SECONDS',
+        'KEY_DELETION_WINDOW_DAYS',
+        'POWERTOOLS_LOG_LEVEL',
+      ].sort(),
+    );
+    expect(env.ISSUER_URL).toEqual(ISSUER_IF);
+    expect(env.CLUSTER_NAME).toBe('test');
+  });
+
+  it('schedules rotate hourly by default', () => {
+    const rule = Object.values(kms.template.Resources).find((r) => r.Type === 'AWS::Events::Rule');
+    expect(rule?.Properties.ScheduleExpression).toBe('rate(1 hour)');
+  });
+});
+
+describe('buckets', () => {
+  const blockAll = {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  };
+
+  it.each(['PublicBucket', 'StateBucket'])(
+    '%s: all four Block Public Access settings, SSE, versioning, retained',
+    (name) => {
+      const bucket = resource(kms.template, name);
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual(blockAll);
+      expect(json(bucket.Properties.BucketEncryption)).toContain('AES256');
+      expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(bucket.DeletionPolicy).toBe('Retain');
+    },
+  );
+
+  it.each([
+    ['PublicBucketPolicy', 'PublicBucket'],
+    ['StateBucketPolicy', 'StateBucket'],
+  ])('%s denies every request without TLS', (policyName, bucketName) => {
+    const policy = resource(kms.template, policyName).Properties;
+    const deny = statements(policy.PolicyDocument).find((s) => s.Effect === 'Deny');
+    expect(deny?.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+    expect(json(deny?.Resource)).toContain(bucketName);
+  });
+
+  it('only this distribution may read the public bucket, and only the two documents', () => {
+    const allows = statements(resource(kms.template, 'PublicBucketPolicy').Properties.PolicyDocument).filter(
+      (s) => s.Effect === 'Allow',
+    );
+    expect(allows).toHaveLength(1);
+    const [allow] = allows;
+    expect(allow?.Principal).toEqual({ Service: 'cloudfront.amazonaws.com' });
+    expect(actions(allow ?? { Effect: 'Allow', Action: [] })).toEqual(['s3:GetObject']);
+    expect(allow?.Resource).toEqual([
+      { 'Fn::Sub': cfn('#{PublicBucket.Arn}#{PathPrefix}/.well-known/openid-configuration') },
+      { 'Fn::Sub': cfn('#{PublicBucket.Arn}#{PathPrefix}/openid/v1/jwks') },
+    ]);
+    expect(json(allow?.Condition)).toContain('AWS:SourceArn');
+    expect(json(allow?.Condition)).toContain(cfn('distribution/#{Distribution}'));
+  });
+
+  it('the state bucket grants nothing in its own policy (roles are granted by IAM)', () => {
+    const doc = resource(kms.template, 'StateBucketPolicy').Properties.PolicyDocument;
+    expect(statements(doc).filter((s) => s.Effect === 'Allow')).toEqual([]);
+  });
+});
+
+describe('CloudFront', () => {
+  it('reads the regional bucket domain through OAC, HTTPS only, GET/HEAD', () => {
+    const config = resource(kms.template, 'Distribution').Properties.DistributionConfig as Record<
+      string,
+      unknown
+    >;
+    const origins = config.Origins as Array<Record<string, unknown>>;
+    expect(origins).toHaveLength(1);
+    expect(origins[0]?.DomainName).toEqual({ 'Fn::GetAtt': ['PublicBucket', 'RegionalDomainName'] });
+    expect(origins[0]?.OriginAccessControlId).toEqual({ 'Fn::GetAtt': ['PublicOriginAccessControl', 'Id'] });
+    expect(origins[0]?.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
+    const behavior = config.DefaultCacheBehavior as Record<string, unknown>;
+    expect(behavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+    expect(behavior.AllowedMethods).toEqual(['GET', 'HEAD']);
+    expect(behavior.CachePolicyId).toEqual({ Ref: 'DocumentsCachePolicy' });
+    expect(json(config.ViewerCertificate)).toContain('TLSv1.2_2021');
+    expect(json(config.Aliases)).toContain('CustomDomain');
+    const oac = resource(kms.template, 'PublicOriginAccessControl').Properties.OriginAccessControlConfig;
+    expect(oac).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
+  });
+
+  it('the cache policy honours the origin Cache-Control (MinTTL 0, MaxTTL above the 300 s default)', () => {
+    const policy = resource(kms.template, 'DocumentsCachePolicy').Properties.CachePolicyConfig as Record<
+      string,
+      number
+    >;
+    expect(policy.MinTTL).toBe(0);
+    expect(policy.MaxTTL).toBeGreaterThanOrEqual(300);
+  });
+});
+
+describe('issuer, bootstrap and OIDC provider', () => {
+  it('the OIDC provider URL is the issuer exactly, created after the bootstrap resource', () => {
+    const provider = resource(kms.template, 'OidcProvider');
+    expect([provider.DependsOn].flat()).toEqual(['BootstrapResource']);
+    expect(provider.Properties.Url).toEqual(ISSUER_IF);
+    expect(json(provider.Properties.ClientIdList)).toContain('sts.amazonaws.com');
+    expect(json(provider.Properties.ClientIdList)).toContain(cfn('#{ExtraAudiences}'));
+    const bootstrap = resource(kms.template, 'BootstrapResource');
+    expect(bootstrap.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['BootstrapLambdaFunction', 'Arn'] });
+    expect(bootstrap.Properties.Issuer).toEqual(ISSUER_IF);
+  });
+
+  it('params become CloudFormation parameters that refuse an issuer with a trailing slash, http or a scheme', () => {
+    const parameters = file.template.Parameters;
+    expect(parameters.CustomDomain?.Default).toBe('oidc.example.com');
+    expect(parameters.PathPrefix?.Default).toBe('/team-a');
+    expect(parameters.KeyMode).toMatchObject({ Default: 'file', AllowedValues: ['kms', 'file'] });
+    const prefix = new RegExp(parameters.PathPrefix?.AllowedPattern ?? '');
+    const domain = new RegExp(parameters.CustomDomain?.AllowedPattern ?? '');
+    for (const ok of ['', '/team-a', '/a/b.c']) expect(prefix.test(ok), ok).toBe(true);
+    for (const bad of ['/', '/team-a/', 'team-a', '/a b', '/a?x']) expect(prefix.test(bad), bad).toBe(false);
+    for (const ok of ['', 'oidc.example.com']) expect(domain.test(ok), ok).toBe(true);
+    for (const bad of [
+      'https://oidc.example.com',
+      'http://oidc.example.com',
+      'oidc.example.com/',
+      'OIDC.example.com',
+      'x',
+    ]) {
+      expect(domain.test(bad), bad).toBe(false);
+    }
+  });
+
+  it('file mode: custom domain, prefix, extra audiences and alarm topic flow into the template', () => {
+    const t = file.template;
+    expect(t.Parameters.ExtraAudiences?.Default).toBe('vault,other');
+    expect(t.Parameters.AlarmTopicArn?.Default).toBe(FILE_PARAMS.alarmTopicArn);
+    expect(resource(t, 'WrappingKey').Condition).toBe('IsFileMode');
+  });
+});
+
+describe('least privilege', () => {
+  const policies = (t: Template) => {
+    const docs: Array<{ owner: string; doc: unknown }> = [];
+    for (const [name, r] of Object.entries(t.Resources)) {
+      if (r.Type === 'AWS::IAM::Role') {
+        for (const p of r.Properties.Policies as Array<{ PolicyDocument: unknown }>)
+          docs.push({ owner: name, doc: p.PolicyDocument });
+      }
+      if (r.Type === 'AWS::IAM::ManagedPolicy') docs.push({ owner: name, doc: r.Properties.PolicyDocument });
+    }
+    return docs;
+  };
+
+  it('no wildcard actions in any role or managed policy', () => {
+    for (const { owner, doc } of policies(kms.template)) {
+      for (const s of statements(doc)) {
+        for (const action of actions(s)) expect(action, `${owner}/${s.Sid}`).not.toMatch(/(^\*$|:\*$|\*)/);
+      }
+    }
+  });
+
+  it('Resource "*" only for kms:CreateKey, conditioned on its request tags', () => {
+    for (const { owner, doc } of policies(kms.template)) {
+      for (const s of statements(doc).filter((x) => x.Resource === '*')) {
+        expect(actions(s), `${owner}/${s.Sid}`).toEqual(['kms:CreateKey']);
+        expect(s.Condition?.StringEquals).toMatchObject({
+          'aws:RequestTag/cluster': 'test',
+          'aws:RequestTag/managed-by': 'irsa-anywhere',
+        });
+        expect(s.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys']).toEqual([
+          'cluster',
+          'managed-by',
+        ]);
+      }
+    }
+  });
+
+  it('every KMS permission on keys is scoped by the cluster tag (or the wrapping key and its context)', () => {
+    for (const { owner, doc } of policies(kms.template)) {
+      for (const s of statements(doc).filter((x) => actions(x).some((a) => a.startsWith('kms:')))) {
+        if (actions(s).includes('kms:CreateKey')) continue;
+        const condition = json(s.Condition);
+        const scoped =
+          condition.includes('"aws:ResourceTag/cluster":"test"') ||
+          condition.includes('"aws:RequestTag/cluster":"test"') ||
+          condition.includes('"kms:EncryptionContext:cluster":"test"');
+        expect(scoped, `${owner}/${s.Sid}`).toBe(true);
+      }
+    }
+  });
+
+  it('S3 permissions name exact objects (or the keys/ prefix in file mode), never a whole bucket', () => {
+    for (const { owner, doc } of policies(kms.template)) {
+      for (const s of statements(doc).filter((x) => actions(x).some((a) => a.startsWith('s3:')))) {
+        const resources = json(s.Resource);
+        if (actions(s).every((a) => a === 's3:ListBucket')) continue; // bucket-level, so a missing object is a 404
+        expect(resources, `${owner}/${s.Sid}`).not.toMatch(/Arn}\/\*"/);
+        expect(resources).toMatch(/keyset\.json|openid-configuration|openid\/v1\/jwks|\/keys\/\*/);
+      }
+    }
+  });
+
+  it('node policy: kms mode signs with cluster-tagged keys, file mode decrypts with the cluster context', () => {
+    const node = statements(resource(kms.template, 'NodePolicy').Properties.PolicyDocument);
+    const byAction = (a: string) => node.find((s) => actions(s).includes(a));
+    expect(byAction('kms:Sign')?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cluster': 'test' } });
+    expect(byAction('kms:Decrypt')?.Condition).toEqual({
+      StringEquals: { 'kms:EncryptionContext:cluster': 'test' },
+    });
+    expect(byAction('kms:Decrypt')?.Resource).toEqual({ 'Fn::GetAtt': ['WrappingKey', 'Arn'] });
+    expect(json(byAction('s3:GetObject')?.Resource)).toContain('keyset.json');
+  });
+
+  it('the wrapping key policy: no kms:*, Encrypt only for the two function roles, Decrypt only with the cluster context', () => {
+    const key = resource(file.template, 'WrappingKey').Properties;
+    const all = statements(key.KeyPolicy);
+    for (const s of all) for (const a of actions(s)) expect(a).not.toMatch(/\*/);
+    const encrypt = all.find((s) => actions(s).includes('kms:Encrypt'));
+    expect(encrypt?.Principal).toEqual({
+      AWS: [{ 'Fn::GetAtt': ['RotateRole', 'Arn'] }, { 'Fn::GetAtt': ['BootstrapRole', 'Arn'] }],
+    });
+    const decrypt = all.find((s) => actions(s).includes('kms:Decrypt'));
+    expect(decrypt?.Condition).toEqual({ StringEquals: { 'kms:EncryptionContext:cluster': 'test' } });
+    expect(
+      all.filter((s) => actions(s).some((a) => a === 'kms:Decrypt' || a === 'kms:Encrypt')),
+    ).toHaveLength(2);
+    expect(key.EnableKeyRotation).toBe(true);
+  });
+});
+
+describe('alarms and outputs', () => {
+  it('alarms on rotate errors and on an active key older than the period plus grace', () => {
+    const errors = resource(kms.template, 'RotateErrorsAlarm').Properties;
+    expect(errors).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1 });
+    expect(errors.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: 'RotateLambdaFunction' } }]);
+    const age = resource(kms.template, 'ActiveKeyTooOldAlarm').Properties;
+    const metrics = age.Metrics as Array<Record<string, unknown>>;
+    // The alarm reads exactly the metric the rotate handler emits.
+    expect(metrics[0]?.MetricStat).toMatchObject({
+      Metric: {
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC_ACTIVE_KEY_AGE,
+        Dimensions: [
+          { Name: 'cluster', Value: 'test' },
+          { Name: 'service', Value: ROTATE_SERVICE },
+        ],
+      },
+    });
+    expect(metrics[1]?.Expression).toBe('age / 86400 - 7');
+    expect(age.Threshold).toBe(1);
+    expect(json(resource(file.template, 'RotateErrorsAlarm').Properties.AlarmActions)).toContain(
+      'AlarmTopicArn',
+    );
+  });
+
+  it('outputs what the CLI and the nodes need', () => {
+    expect(Object.keys(kms.template.Outputs)).toEqual(
+      expect.arrayContaining([
+        'IssuerUrl',
+        'JwksUri',
+        'OidcProviderArn',
+        'StateBucketName',
+        'PublicBucketName',
+        'NodePolicyArn',
+        'RotateFunctionName',
+      ]),
+    );
+    expect(kms.template.Outputs.IssuerUrl?.Value).toEqual(ISSUER_IF);
+  });
+});
+
+const HAVE_CFN_LINT = spawnSync('sh', ['-c', 'command -v cfn-lint']).status === 0;
+if (!HAVE_CFN_LINT)
+  console.warn('SKIPPED: cfn-lint is not installed (pip install cfn-lint); template lint not run.');
+
+describe.skipIf(!HAVE_CFN_LINT)('cfn-lint', () => {
+  it('is clean on both variants', () => {
+    const out = spawnSync('cfn-lint', [kms.templatePath, file.templatePath], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(out.stdout + out.stderr).toBe('');
+    expect(out.status).toBe(0);
+  }, 130_000);
+});
