@@ -7,7 +7,7 @@
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import type { KMSClient } from '@aws-sdk/client-kms';
+import { DecryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isAwsError } from '#adapters/aws/aws-errors.ts';
 import { unwrapPrivateKey } from '#adapters/aws/kms-wrapped-keys.ts';
@@ -75,13 +75,51 @@ function kidOfPrivatePem(text: string | null): string | null {
   }
 }
 
+/** True when KMS's answer names the wrapping key the record names (an ARN, a key id or an alias). */
+export function sameKmsKey(expected: string, answered: string | undefined): boolean {
+  if (answered === undefined) return false;
+  if (expected.startsWith('arn:') && !expected.includes(':alias/')) return expected === answered;
+  if (expected.startsWith('alias/') || expected.includes(':alias/')) return answered.includes(':key/');
+  return answered.endsWith(`:key/${expected}`) || answered === expected;
+}
+
+/** A KMS client that checks every Decrypt answer came from the expected wrapping key. */
+function checkingKms(kms: KMSClient, expected: string, kid: string): KMSClient {
+  const send = async (command: unknown): Promise<unknown> => {
+    const out = (await kms.send(command as DecryptCommand)) as { KeyId?: string };
+    if (command instanceof DecryptCommand && !sameKmsKey(expected, out.KeyId)) {
+      throw new IrsaError(
+        'KEY_SYNC_WRONG_WRAPPING_KEY',
+        `KMS decrypted the key for kid ${kid} with ${out.KeyId ?? 'an unnamed key'}, not the wrapping key ${expected} named in keyset.json.`,
+        'Do not install it: check who wrote the wrapped key object and the keyset, then rotate with {"now": true}.',
+      );
+    }
+    return out;
+  };
+  return { send } as unknown as KMSClient;
+}
+
 async function unwrap(options: SyncOptions, key: KeyRecord): Promise<Uint8Array> {
+  const expected = key.location.type === 'wrapped' ? key.location.wrappingKeyId : '';
   try {
     return await unwrapPrivateKey(
-      { kms: options.kms, s3: options.s3, bucket: options.state.bucket, cluster: options.cluster },
+      {
+        kms: checkingKms(options.kms, expected, key.kid),
+        s3: options.s3,
+        bucket: options.state.bucket,
+        cluster: options.cluster,
+      },
       key,
     );
   } catch (error) {
+    if (isAwsError(error, ['IncorrectKeyException'], [])) {
+      throw new IrsaError(
+        'KEY_SYNC_WRONG_WRAPPING_KEY',
+        `The wrapped key for kid ${key.kid} was not encrypted with the wrapping key ${expected} named in keyset.json.`,
+        'Do not install it: check who wrote the wrapped key object and the keyset, then rotate with {"now": true}.',
+        { cause: error },
+      );
+    }
     if (isAwsError(error, ['InvalidCiphertextException'], [])) {
       throw new IrsaError(
         'KEY_SYNC_CONTEXT_MISMATCH',

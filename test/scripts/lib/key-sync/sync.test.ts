@@ -17,7 +17,13 @@ import type { Keyset } from '#core/keyset.ts';
 import { serializeKeyset } from '#core/keyset-parse.ts';
 import { kidFromSpki } from '#core/kid.ts';
 import { printSyncReport } from '#scripts/lib/key-sync/run.ts';
-import { BUNDLE_ANNOTATION, KID_ANNOTATION, type SyncOptions, syncOnce } from '#scripts/lib/key-sync/sync.ts';
+import {
+  BUNDLE_ANNOTATION,
+  KID_ANNOTATION,
+  type SyncOptions,
+  sameKmsKey,
+  syncOnce,
+} from '#scripts/lib/key-sync/sync.ts';
 import { awsError, body } from '../../../functions/adapters/aws/aws-fakes.ts';
 import { CLUSTER, fakeCiphertext, ISSUER, makeWorld, WRAPPING_KEY } from './world.ts';
 
@@ -183,6 +189,29 @@ describe('key-sync', () => {
     );
     expect(() => statSync(t.keyDir)).toThrow();
     expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
+  });
+
+  it('refuses a key that KMS says was decrypted with another wrapping key, writing nothing', async () => {
+    kms
+      .on(DecryptCommand)
+      .resolves({
+        Plaintext: Uint8Array.from(t.world.active.pkcs8),
+        KeyId: 'arn:aws:kms:eu-west-1:111122223333:key/other',
+      });
+    await expect(syncOnce(t.options)).rejects.toSatisfy((e: unknown) =>
+      isIrsaError(e, 'KEY_SYNC_WRONG_WRAPPING_KEY'),
+    );
+    expect(() => statSync(t.keyDir)).toThrow();
+    expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
+  });
+
+  it('matches the wrapping key by ARN, key id or alias', () => {
+    const arn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd';
+    expect(sameKmsKey(arn, arn)).toBe(true);
+    expect(sameKmsKey('1234abcd', arn)).toBe(true);
+    expect(sameKmsKey('alias/irsa-wrap', arn)).toBe(true);
+    expect(sameKmsKey(arn, 'arn:aws:kms:eu-west-1:111122223333:key/other')).toBe(false);
+    expect(sameKmsKey('1234abcd', undefined)).toBe(false);
   });
 
   it('refuses a keyset of another cluster before any KMS call', async () => {
