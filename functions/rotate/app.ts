@@ -18,9 +18,8 @@ import { type RotationDeps, type RotationStep, runRotation } from '#core/rotatio
 export const METRICS_NAMESPACE = 'IrsaAnywhere';
 /** Powertools service name of the rotate function (a metric dimension). */
 export const ROTATE_SERVICE = 'irsa-anywhere-rotate';
-/** Metric names. */
+/** Metric names (custom metrics: a step per applied action, errors, and the active key's age). */
 export const METRIC_STEP = 'RotationStep';
-export const METRIC_RUN = 'RotationRun';
 export const METRIC_ERROR = 'RotationError';
 export const METRIC_ACTIVE_KEY_AGE = 'ActiveKeyAgeSeconds';
 
@@ -97,7 +96,6 @@ export function makeHandler(deps: RotateDeps) {
       logger.info('rotation run', { request });
       const report = await runRotation({ ...deps.rotation, onStep }, request);
       const now = deps.rotation.clock();
-      metrics.addMetric(METRIC_RUN, MetricUnit.Count, 1);
       const active = activeKey(report.keyset);
       if (active?.activatedAt !== undefined) {
         const age = Math.max(0, Math.round((now.getTime() - Date.parse(active.activatedAt)) / 1000));
@@ -131,7 +129,11 @@ export function makeHandler(deps: RotateDeps) {
     }
   };
 
-  return middy(rotate)
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  return (
+    middy(rotate)
+      .use(injectLambdaContext(logger))
+      // No cold-start or run-count metric: AWS/Lambda already has Invocations, and every custom
+      // metric series costs money each month.
+      .use(logMetrics(metrics))
+  );
 }

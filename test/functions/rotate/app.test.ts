@@ -86,7 +86,7 @@ describe('rotate handler: happy path', () => {
     });
     expect(stepMetrics).toEqual(['bootstrap', 'publish']);
     expect(metricValue(addMetric, 'ActiveKeyAgeSeconds')).toEqual([0]);
-    expect(metricValue(addMetric, 'RotationRun')).toEqual([1]);
+    expect(metricValue(addMetric, 'RotationError')).toEqual([]);
     const kmsKey = [...world.keys.values()][0];
     expect(kmsKey?.tags).toEqual({ cluster: 'prod', 'managed-by': 'irsa-anywhere', kid: result.activeKid });
   });
