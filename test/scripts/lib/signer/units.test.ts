@@ -1,8 +1,12 @@
 /** The signer's pure parts: claims checks, settings, retry policy, legacy keys. */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { KmsSigner } from '#adapters/aws/kms-signer.ts';
+import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
+import { LocalKeys } from '#adapters/local/software-keys.ts';
 import { IrsaError } from '#core/errors.ts';
 import { kidFromSpki } from '#core/kid.ts';
+import { kmsBackend, localBackend, parseStateUrl } from '#scripts/lib/signer/backends.ts';
 import { checkClaims, encodeHeader, MAX_CLAIMS_CHARS } from '#scripts/lib/signer/claims.ts';
 import { resolveSettings } from '#scripts/lib/signer/config.ts';
 import { loadExtraKeys, parseExtraKeys } from '#scripts/lib/signer/extra-keys.ts';
@@ -162,4 +166,26 @@ describe('extra public keys', () => {
       code: 'CONFIG_EXTRA_KEY_UNREADABLE',
     });
   });
+});
+
+describe('backends', () => {
+  it('kms: keyset from the S3 object named by --state, signatures from KMS', () => {
+    const backend = kmsBackend({ state: 's3://irsa-state-prod/clusters/a/keyset.json', region: 'eu-west-1' });
+    expect(backend.describe).toBe('s3://irsa-state-prod/clusters/a/keyset.json');
+    expect(backend.source).toBeInstanceOf(S3KeysetStore);
+    expect(backend.signer).toBeInstanceOf(KmsSigner);
+  });
+
+  it('local: the local issuer directory', () => {
+    const backend = localBackend('/tmp/issuer');
+    expect(backend.describe).toBe('/tmp/issuer/state/keyset.json');
+    expect(backend.signer).toBeInstanceOf(LocalKeys);
+  });
+
+  it.each(['bucket/keyset.json', 's3://bucket', 's3://Bad_Bucket/keyset.json', 'https://bucket/keyset.json'])(
+    'refuses --state %s',
+    (state) => {
+      expect(() => parseStateUrl(state)).toThrow(expect.objectContaining({ code: 'CONFIG_STATE_INVALID' }));
+    },
+  );
 });
