@@ -1,44 +1,81 @@
 /**
  * `signer`: ExternalJWTSigner Sign RPCs over the real Unix socket (local backend) against the same
  * signatures made in-process with the same key and no gRPC, for RSA-2048 (RS256) and P-256 (ES256).
- * Throughput with a few calls in flight, as a busy kube-apiserver makes them; latency of lone
- * calls, so "added at p99" is the cost of the socket path and not of queueing.
+ * The client runs in its own node process, as kube-apiserver does, so the server's event loop
+ * carries only the server's work. Throughput with a few calls in flight, as a busy kube-apiserver
+ * makes them; latency of lone calls, so "added at p99" is the cost of the socket path and not of
+ * queueing. Socket rounds (in the client process) and baseline rounds (here) alternate.
  */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { IrsaError } from '#core/errors.ts';
 import type { KeySpec } from '#core/keyset.ts';
-import { connectSigner } from '#scripts/lib/signer/client.ts';
 import { startTempLocalSigner } from '#scripts/lib/signer/temp-signer.ts';
 import type { SignerFigures } from './report.ts';
+import { benchClaims } from './signer-claims.ts';
+import type { ClientRequest } from './signer-client.ts';
 import {
-  alternatingLoop,
   compareThroughput,
   interleave,
+  type LoopResult,
   median,
   percentile,
   round,
   timedLoop,
 } from './stats.ts';
 
+export { benchClaims } from './signer-claims.ts';
+
 /** Calls in flight during the throughput rounds. */
 export const SIGNER_CONCURRENCY = 4;
 
-/** Claims the way kube-apiserver sends them: base64url of the JSON claims. */
-export function benchClaims(i: number): string {
-  const iat = 1_790_000_000 + i;
-  return Buffer.from(
-    JSON.stringify({
-      aud: ['sts.amazonaws.com'],
-      exp: iat + 86_400,
-      iat,
-      iss: 'https://oidc.example.com/bench',
-      'kubernetes.io': {
-        namespace: 'team-a',
-        pod: { name: `app-${i}`, uid: '5b1f6c8e-1c1d-4d51-9b5e-3f0b0e5c9a10' },
-        serviceaccount: { name: 'app', uid: '0f3d6f7a-8a5e-4d3c-b2a1-6e9c8d7b5a43' },
-      },
-      nbf: iat,
-      sub: 'system:serviceaccount:team-a:app',
-    }),
-  ).toString('base64url');
+/** The client process, driven one request at a time. */
+interface ClientProcess {
+  run(request: Extract<ClientRequest, { type: 'run' }>): Promise<LoopResult>;
+  close(): Promise<void>;
+}
+
+function startClient(): ClientProcess {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./signer-client.ts', import.meta.url)), [], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    // The child's stdout goes to our stderr: with --json our stdout holds only the report.
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  child.stdout?.pipe(process.stderr);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    run: (request) =>
+      new Promise<LoopResult>((resolve, reject) => {
+        const onExit = (code: number | null) =>
+          reject(
+            new IrsaError(
+              'BENCH_CLIENT_FAILED',
+              `The signer benchmark client exited (code ${code}) before answering.`,
+              'Run the benchmark again; if it persists, run the signer tests (test/scripts/lib/signer).',
+            ),
+          );
+        child.once('exit', onExit);
+        child.once('message', (message: { type: string; result?: LoopResult; message?: string }) => {
+          child.off('exit', onExit);
+          if (message.type === 'result' && message.result !== undefined) resolve(message.result);
+          else
+            reject(
+              new IrsaError(
+                'BENCH_CLIENT_FAILED',
+                `The signer benchmark client failed: ${message.message ?? 'no result'}.`,
+                'Run the signer tests (test/scripts/lib/signer) to see whether Sign works over the socket.',
+              ),
+            );
+        });
+        child.send(request);
+      }),
+    close: async () => {
+      if (child.connected) child.send({ type: 'close' } satisfies ClientRequest);
+      const timer = setTimeout(() => child.kill(), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** Benchmarks one key spec; the signer runs on a temporary socket for the duration. */
@@ -47,49 +84,57 @@ export async function benchSignerSpec(
   options: { rounds: number; roundMs: number },
 ): Promise<SignerFigures> {
   const temp = await startTempLocalSigner({ keySpec });
-  const client = connectSigner(temp.target);
+  const client = startClient();
   try {
     const claims = Array.from({ length: 32 }, (_, i) => benchClaims(i));
     const key = temp.activeKey;
     const header = Buffer.from(JSON.stringify({ alg: key.alg, kid: key.kid, typ: 'JWT' })).toString(
       'base64url',
     );
-    let i = 0;
     let j = 0;
-    const overSocket = async () => {
-      i = (i + 1) % claims.length;
-      await client.sign(claims[i] as string);
-    };
     const inProcess = async () => {
       j = (j + 1) % claims.length;
       const signature = await temp.localKeys.sign(key, Buffer.from(`${header}.${claims[j] as string}`));
       Buffer.from(signature).toString('base64url');
     };
-    // Warm-up: connection, JIT, the backend's key cache and the server's one-time key check.
-    await alternatingLoop(overSocket, inProcess, { minMs: options.roundMs / 2, minCalls: 20 });
+    const overSocket = (concurrency: number, minMs: number, minCalls: number) =>
+      client.run({ type: 'run', target: temp.target, concurrency, minMs, minCalls });
+    // Warm-up: connection, JIT on both sides, the backend's key cache, the server's key check.
+    await overSocket(SIGNER_CONCURRENCY, options.roundMs / 2, 20);
+    await timedLoop(inProcess, { minMs: options.roundMs / 2, minCalls: 20 });
+    // CPU of this process per call: during socket rounds it only serves (the client is another
+    // process), so this is the server's cost of a Sign, which scheduling noise does not inflate.
+    const cpu = { socket: [] as number[], baseline: [] as number[] };
+    const withCpu = async (into: number[], body: () => Promise<LoopResult>): Promise<LoopResult> => {
+      const start = process.cpuUsage();
+      const result = await body();
+      const used = process.cpuUsage(start);
+      into.push((used.user + used.system) / 1000 / result.calls);
+      return result;
+    };
     const throughput = await interleave(
       options.rounds,
-      () => timedLoop(overSocket, { minMs: options.roundMs, concurrency: SIGNER_CONCURRENCY, minCalls: 20 }),
-      () => timedLoop(inProcess, { minMs: options.roundMs, concurrency: SIGNER_CONCURRENCY, minCalls: 20 }),
+      () => withCpu(cpu.socket, () => overSocket(SIGNER_CONCURRENCY, options.roundMs, 20)),
+      () =>
+        withCpu(cpu.baseline, () =>
+          timedLoop(inProcess, { minMs: options.roundMs, concurrency: SIGNER_CONCURRENCY, minCalls: 20 }),
+        ),
     );
-    const latency = { p50: [] as number[], p99: [] as number[], baselineP99: [] as number[] };
-    for (let r = 0; r < options.rounds; r += 1) {
-      const { a, b } = await alternatingLoop(overSocket, inProcess, {
-        minMs: options.roundMs / 2,
-        minCalls: 100,
-      });
-      latency.p50.push(percentile(a.latenciesMs, 50));
-      latency.p99.push(percentile(a.latenciesMs, 99));
-      latency.baselineP99.push(percentile(b.latenciesMs, 99));
-    }
+    const latency = await interleave(
+      options.rounds,
+      () => overSocket(1, options.roundMs / 2, 100),
+      () => timedLoop(inProcess, { minMs: options.roundMs / 2, minCalls: 100 }),
+    );
     return {
       ...compareThroughput(throughput.a, throughput.b),
-      p50Ms: round(median(latency.p50), 3),
-      p99Ms: round(median(latency.p99), 3),
-      baselineP99Ms: round(median(latency.baselineP99), 3),
+      p50Ms: round(median(latency.a.map((r) => percentile(r.latenciesMs, 50))), 3),
+      p99Ms: round(median(latency.a.map((r) => percentile(r.latenciesMs, 99))), 3),
+      baselineP99Ms: round(median(latency.b.map((r) => percentile(r.latenciesMs, 99))), 3),
+      serverCpuMsPerCall: round(median(cpu.socket), 3),
+      baselineCpuMsPerCall: round(median(cpu.baseline), 3),
     };
   } finally {
-    client.close();
+    await client.close();
     await temp.close();
   }
 }
