@@ -76,6 +76,15 @@ export async function checkKubeconfig(ctx: DoctorContext): Promise<CheckResult[]
   }
 }
 
+/** Decodes the token for later checks; a malformed token is reported by `token.format`, not here. */
+function decodeInto(ctx: DoctorContext, token: string): void {
+  try {
+    ctx.decoded = decodeTokenUnverified(token);
+  } catch {
+    delete ctx.decoded;
+  }
+}
+
 /** `token.source`: reads `--token FILE`, or requests one with the TokenRequest API. */
 export async function checkTokenSource(ctx: DoctorContext): Promise<CheckResult[]> {
   const { tokenFile, namespace, serviceAccount } = ctx.options;
@@ -83,12 +92,12 @@ export async function checkTokenSource(ctx: DoctorContext): Promise<CheckResult[
   try {
     if (tokenFile !== undefined) {
       ctx.token = (await ctx.deps.readFile(tokenFile)).trim();
-      ctx.decoded = decodeTokenUnverified(ctx.token);
+      decodeInto(ctx, ctx.token);
       return [result('token.source', title, 'PASS', `read from ${tokenFile}`)];
     }
     if (ctx.kube !== undefined && namespace !== undefined && serviceAccount !== undefined) {
       ctx.token = await requestServiceAccountToken(ctx.kube, namespace, serviceAccount, ctx.audience);
-      ctx.decoded = decodeTokenUnverified(ctx.token);
+      decodeInto(ctx, ctx.token);
       return [
         result(
           'token.source',

@@ -55,7 +55,7 @@ export const TOKEN_STAGES: readonly Stage[] = [
 
 type Line = { status: CheckStatus; detail: string; fix: string };
 
-function passDetail(id: string, verified: VerifiedToken | undefined, ctx: DoctorContext): string {
+function passDetail(id: string, ctx: DoctorContext): string {
   const header = ctx.decoded?.header ?? {};
   const claims = ctx.decoded?.claims ?? {};
   switch (id) {
@@ -78,7 +78,7 @@ function passDetail(id: string, verified: VerifiedToken | undefined, ctx: Doctor
       return `expires ${new Date(exp * 1000).toISOString()} (${left >= 0 ? `in ${Math.round(left / 60)} min` : `${Math.round(-left / 60)} min ago, within the skew`})`;
     }
     case 'token.sub':
-      return verified === undefined ? String(claims.sub) : `${String(claims.sub)}`;
+      return String(claims.sub);
     default:
       return '';
   }
@@ -99,17 +99,26 @@ export async function checkToken(ctx: DoctorContext): Promise<CheckResult[]> {
   if (ctx.jwks === undefined) {
     // Without a JWKS only the shape can be checked.
     const alg = ctx.decoded?.header.alg;
-    lines.set('token.format', { status: 'PASS', detail: `${token.length} characters`, fix: '' });
-    lines.set(
-      'token.alg',
-      isAcceptedAlg(alg)
-        ? { status: 'PASS', detail: alg, fix: '' }
-        : {
-            status: 'FAIL',
-            detail: `alg ${JSON.stringify(alg ?? null)} is not accepted by STS`,
-            fix: 'Sign tokens with RS256 or ES256, as kube-apiserver does.',
-          },
-    );
+    if (ctx.decoded === undefined) {
+      lines.set('token.format', {
+        status: 'FAIL',
+        detail: 'the token is not a compact JWT (three base64url segments of JSON)',
+        fix: 'Pass the token file content unchanged: no quotes, no line breaks inside.',
+      });
+    } else {
+      lines.set('token.format', { status: 'PASS', detail: `${token.length} characters`, fix: '' });
+    }
+    if (ctx.decoded !== undefined)
+      lines.set(
+        'token.alg',
+        isAcceptedAlg(alg)
+          ? { status: 'PASS', detail: alg, fix: '' }
+          : {
+              status: 'FAIL',
+              detail: `alg ${JSON.stringify(alg ?? null)} is not accepted by STS`,
+              fix: 'Sign tokens with RS256 or ES256, as kube-apiserver does.',
+            },
+      );
     return TOKEN_STAGES.map((stage) => {
       const line = lines.get(stage.id);
       return line === undefined
@@ -181,7 +190,7 @@ export async function checkToken(ctx: DoctorContext): Promise<CheckResult[]> {
       stage.id,
       stage.title,
       line.status,
-      line.status === 'PASS' ? passDetail(stage.id, verified, ctx) : line.detail,
+      line.status === 'PASS' ? passDetail(stage.id, ctx) : line.detail,
       line.fix,
     );
   });

@@ -157,3 +157,11 @@ describe('token checks', () => {
     });
   });
 });
+
+describe('token checks without a JWKS', () => {
+  it('still fails a malformed token on token.format', async () => {
+    const { status } = await run('a.b', { jwks: undefined });
+    expect(status['token.format']).toBe('FAIL');
+    expect(status['token.alg']).toBe('SKIP');
+  });
+});
