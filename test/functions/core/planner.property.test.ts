@@ -400,7 +400,7 @@ describe('key lifecycle invariants over random histories', () => {
         );
         expect(sim.keys.calls.create).toBeGreaterThanOrEqual(3);
       }),
-      { numRuns: 8 },
+      { numRuns: 6 },
     );
   });
 });
