@@ -65,6 +65,15 @@ export function composeAws(config: StackConfig, clients: AwsClients): AwsPorts {
   return { store, keys: keyBackend(config, clients), publisher };
 }
 
+/**
+ * The KMS deletion window: the configured one, raised (up to the 30-day maximum) to cover the
+ * retention, so a key scheduled on stack removal outlives every token it may have signed.
+ */
+export function deletionWindowDays(config: StackConfig): number {
+  const retentionDays = Math.ceil(config.policy.retentionSeconds / 86_400);
+  return Math.min(30, Math.max(config.keyDeletionWindowDays, retentionDays));
+}
+
 function keyBackend(config: StackConfig, clients: AwsClients): KeyBackend {
   if (config.keyMode === 'kms') {
     return new KmsKeys({

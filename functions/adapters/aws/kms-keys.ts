@@ -111,13 +111,22 @@ export class KmsKeys implements KeyBackend {
         'Retry the rotation; if it persists, check the KMS service health.',
       );
     }
-    const publicKey = await getKmsPublicKey(this.#kms, keyId);
-    if (publicKey.keySpec !== undefined && publicKey.keySpec !== spec) {
-      throw new IrsaError(
-        'KMS_KEY_SPEC_MISMATCH',
-        `KMS key ${keyId} has spec ${publicKey.keySpec}, expected ${spec}.`,
-        'Schedule the stray key for deletion and retry the rotation.',
-      );
+    let publicKey: KmsPublicKey;
+    try {
+      publicKey = await getKmsPublicKey(this.#kms, keyId);
+      if (publicKey.keySpec !== undefined && publicKey.keySpec !== spec) {
+        throw new IrsaError(
+          'KMS_KEY_SPEC_MISMATCH',
+          `KMS key ${keyId} has spec ${publicKey.keySpec}, expected ${spec}.`,
+          'Retry the rotation; the stray key has been scheduled for deletion.',
+        );
+      }
+    } catch (error) {
+      // The key was never recorded anywhere: do not leave it behind (each key costs $1/month).
+      await this.#kms
+        .send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: this.#windowDays }))
+        .catch(() => undefined);
+      throw error;
     }
     const arn = created.KeyMetadata?.Arn;
     const location: KeyLocation =

@@ -62,9 +62,21 @@ describe('KmsKeys.create', () => {
     kms
       .on(GetPublicKeyCommand)
       .resolves({ PublicKey: spkiDer('ec-p256'), CustomerMasterKeySpec: 'ECC_NIST_P256' });
+    kms.on(ScheduleKeyDeletionCommand).resolves({});
     await expect(new KmsKeys({ kms: client, cluster: 'prod' }).create('RSA_2048')).rejects.toMatchObject({
       code: 'KMS_KEY_SPEC_MISMATCH',
     });
+    expect(kms).toReceiveCommandWith(ScheduleKeyDeletionCommand, { KeyId: 'key-1' });
+  });
+
+  it('schedules deletion of a key it created but could not read back, then fails', async () => {
+    kms.on(CreateKeyCommand).resolves({ KeyMetadata: { KeyId: 'key-1' } });
+    kms.on(GetPublicKeyCommand).rejects(awsError('ThrottlingException', 400));
+    kms.on(ScheduleKeyDeletionCommand).resolves({});
+    await expect(new KmsKeys({ kms: client, cluster: 'prod' }).create('RSA_2048')).rejects.toMatchObject({
+      name: 'ThrottlingException',
+    });
+    expect(kms).toReceiveCommandWith(ScheduleKeyDeletionCommand, { KeyId: 'key-1', PendingWindowInDays: 7 });
   });
 
   it('surfaces KMS throttling to the caller', async () => {
