@@ -3,13 +3,13 @@
  * `kubeadmConfigPatches` entry (apiServer.extraArgs + extraVolumes), and the host directory is
  * passed into each control-plane node container with `extraMounts`.
  */
-import { Document, isMap, isScalar, isSeq, parseDocument, Scalar, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, Scalar, type YAMLMap } from 'yaml';
 import { IrsaError } from '#core/errors.ts';
 import { planClusterConfiguration } from './kubeadm-config.ts';
 import { ensureListMount, type MountShape, wantedMount } from './mounts.ts';
 import type { ApiserverSettings, Change, PlanResult } from './types.ts';
 import { parseKubeVersion, versionFromImage } from './version.ts';
-import { ensureSeq, parseDocuments, renderDocuments, stringField } from './yaml-doc.ts';
+import { ensureSeq, parseSingleDocument, renderSingleDocument, stringField } from './yaml-doc.ts';
 
 const WHERE = 'the kind cluster config';
 
@@ -42,17 +42,17 @@ function invalid(problem: string): IrsaError {
 
 /** Plans the kind cluster config. Pure: text in, text out (an empty text starts a new config). */
 export function planKindConfig(text: string, settings: ApiserverSettings): PlanResult {
-  const docs = parseDocuments(text, WHERE);
-  const content = docs.filter((doc) => doc.contents !== null);
-  if (content.length > 1) throw invalid('holds more than one YAML document');
-  const blank = content.length === 0;
-  const doc =
-    content[0] ??
-    new Document({
+  const single = parseSingleDocument(
+    text,
+    WHERE,
+    {
       kind: 'Cluster',
       apiVersion: 'kind.x-k8s.io/v1alpha4',
       nodes: [{ role: 'control-plane' }],
-    });
+    },
+    'Keep the kind config in its own file.',
+  );
+  const { doc } = single;
   const root = doc.contents;
   if (
     !isMap(root) ||
@@ -118,8 +118,5 @@ export function planKindConfig(text: string, settings: ApiserverSettings): PlanR
   if (!isSeq(patches)) throw new Error('unreachable');
   const notes = [...planned.notes.filter((n) => !n.startsWith('kubeadm always adds')), ...KIND_NOTES];
   if (settings.mode === 'kms') notes.push(KIND_KMS_NOTE);
-  const out = blank
-    ? `${text}${doc.toString({ lineWidth: 0 })}`
-    : renderDocuments(text, docs, new Set(changes.length > 0 ? [doc] : []));
-  return { text: out, changes, notes };
+  return { text: renderSingleDocument(single, changes.length > 0), changes, notes };
 }

@@ -4,10 +4,10 @@
  * (`next-bound-service-account-signing-key`), and has no external-signer option, so only file mode
  * is offered and the key step is manual (see docs/control-plane.md).
  */
-import { Document, isMap } from 'yaml';
+import { isMap } from 'yaml';
 import { IrsaError } from '#core/errors.ts';
 import type { ApiserverSettings, Change, PlanResult } from './types.ts';
-import { ensureMap, parseDocuments, renderDocuments } from './yaml-doc.ts';
+import { ensureMap, parseSingleDocument, renderSingleDocument } from './yaml-doc.ts';
 
 const WHERE = 'the OpenShift Authentication resource';
 
@@ -29,24 +29,18 @@ export function planOpenshiftAuthentication(text: string, settings: ApiserverSet
       'Use --mode file, and install the key as described in docs/control-plane.md.',
     );
   }
-  const docs = parseDocuments(text, WHERE);
-  const content = docs.filter((doc) => doc.contents !== null);
-  if (content.length > 1) {
-    throw new IrsaError(
-      'APISERVER_CONFIG_INVALID',
-      `${WHERE} file holds more than one YAML document.`,
-      'Keep the Authentication resource in its own file.',
-    );
-  }
-  const blank = content.length === 0;
-  const doc =
-    content[0] ??
-    new Document({
+  const single = parseSingleDocument(
+    text,
+    WHERE,
+    {
       apiVersion: 'config.openshift.io/v1',
       kind: 'Authentication',
       metadata: { name: 'cluster' },
       spec: {},
-    });
+    },
+    'Keep the Authentication resource in its own file.',
+  );
+  const { doc } = single;
   const root = doc.contents;
   if (!isMap(root) || root.get('kind') !== 'Authentication') {
     throw new IrsaError(
@@ -67,8 +61,9 @@ export function planOpenshiftAuthentication(text: string, settings: ApiserverSet
       after: [settings.issuer],
     });
   }
-  const out = blank
-    ? `${text}${doc.toString({ lineWidth: 0 })}`
-    : renderDocuments(text, docs, new Set(changes.length > 0 ? [doc] : []));
-  return { text: out, changes, notes: OPENSHIFT_NOTES };
+  return {
+    text: renderSingleDocument(single, changes.length > 0),
+    changes,
+    notes: OPENSHIFT_NOTES,
+  };
 }

@@ -3,14 +3,14 @@
  * RKE2 runs kube-apiserver as a static pod, so the key directory is also listed in
  * `kube-apiserver-extra-mount` (`host:container[:ro]`); k3s runs it in-process and needs no mount.
  */
-import { Document, isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
 import { IrsaError } from '#core/errors.ts';
 import { StringSeqArgs } from './arg-store.ts';
 import { planFlags } from './flags.ts';
 import { isUnder, wantedMount } from './mounts.ts';
 import type { ApiserverSettings, Change, PlanResult } from './types.ts';
 import { parseKubeVersion } from './version.ts';
-import { parseDocuments, renderDocuments } from './yaml-doc.ts';
+import { parseSingleDocument, renderSingleDocument } from './yaml-doc.ts';
 
 const SERVER_DIRS = {
   k3s: '/var/lib/rancher/k3s/server/tls',
@@ -31,17 +31,8 @@ export function planRancherConfig(
       'Use --mode file (key-sync installs the KMS-wrapped key for kube-apiserver).',
     );
   }
-  const docs = parseDocuments(text, where);
-  const content = docs.filter((doc) => doc.contents !== null);
-  if (content.length > 1) {
-    throw new IrsaError(
-      'APISERVER_CONFIG_INVALID',
-      `${where} holds more than one YAML document.`,
-      `Pass --file with the ${distro} config.yaml.`,
-    );
-  }
-  const blank = content.length === 0;
-  const doc = content[0] ?? new Document({});
+  const single = parseSingleDocument(text, where, {}, `Pass --file with the ${distro} config.yaml.`);
+  const { doc } = single;
   const root = doc.contents;
   if (!isMap(root)) {
     throw new IrsaError(
@@ -70,11 +61,7 @@ export function planRancherConfig(
     `Restart ${distro} to apply: systemctl restart ${distro === 'k3s' ? 'k3s' : 'rke2-server'}.`,
   ];
   if (distro === 'rke2') changes.push(...ensureRke2Mount(doc.createNode.bind(doc), root, settings, where));
-  const edited = changes.length > 0;
-  const out = blank
-    ? `${text}${doc.toString({ lineWidth: 0 })}`
-    : renderDocuments(text, docs, new Set(edited ? [doc] : []));
-  return { text: out, changes, notes };
+  return { text: renderSingleDocument(single, changes.length > 0), changes, notes };
 }
 
 /** The `kube-apiserver-arg` list; a single string is turned into a one-item list. */

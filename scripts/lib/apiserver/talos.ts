@@ -3,14 +3,14 @@
  * `talosctl patch machineconfig --mode=try`, which rolls back by itself if the node does not come
  * back. kms mode only: Talos nodes have no shell or writable host path for key-sync.
  */
-import { Document, isMap } from 'yaml';
+import { isMap } from 'yaml';
 import { IrsaError } from '#core/errors.ts';
 import { MapArgs } from './arg-store.ts';
 import { planFlags } from './flags.ts';
 import { ensureListMount, type MountShape, wantedMount } from './mounts.ts';
 import type { ApiserverSettings, PlanResult } from './types.ts';
 import { parseKubeVersion } from './version.ts';
-import { ensureMap, ensureSeq, parseDocuments, renderDocuments, stringField } from './yaml-doc.ts';
+import { ensureMap, ensureSeq, parseSingleDocument, renderSingleDocument, stringField } from './yaml-doc.ts';
 
 const WHERE = 'the Talos machine-config patch';
 
@@ -41,17 +41,8 @@ export function planTalosPatch(text: string, settings: ApiserverSettings): PlanR
       'Use --mode kms (the signer runs as a static pod or system extension and signs through KMS).',
     );
   }
-  const docs = parseDocuments(text, WHERE);
-  const content = docs.filter((doc) => doc.contents !== null);
-  if (content.length > 1) {
-    throw new IrsaError(
-      'APISERVER_CONFIG_INVALID',
-      `${WHERE} holds more than one YAML document.`,
-      'Keep this patch in its own file.',
-    );
-  }
-  const blank = content.length === 0;
-  const doc = content[0] ?? new Document({});
+  const single = parseSingleDocument(text, WHERE, {}, 'Keep this patch in its own file.');
+  const { doc } = single;
   const root = doc.contents;
   if (!isMap(root) || (root.has('kind') && !root.has('machine'))) {
     throw new IrsaError(
@@ -79,8 +70,9 @@ export function planTalosPatch(text: string, settings: ApiserverSettings): PlanR
       ),
     );
   }
-  const out = blank
-    ? `${text}${doc.toString({ lineWidth: 0 })}`
-    : renderDocuments(text, docs, new Set(changes.length > 0 ? [doc] : []));
-  return { text: out, changes, notes: [...flags.notes, ...TALOS_NOTES] };
+  return {
+    text: renderSingleDocument(single, changes.length > 0),
+    changes,
+    notes: [...flags.notes, ...TALOS_NOTES],
+  };
 }

@@ -2,17 +2,8 @@
  * Parsing and re-printing YAML with the `yaml` Document API so comments, key order, quoting and
  * sequence indentation survive an edit. Documents that were not edited are copied byte for byte.
  */
-
 import { isDeepStrictEqual } from 'node:util';
-import {
-  type Document,
-  isMap,
-  isSeq,
-  parseAllDocuments,
-  parseDocument,
-  type YAMLMap,
-  type YAMLSeq,
-} from 'yaml';
+import { Document, isMap, isSeq, parseAllDocuments, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import { IrsaError } from '#core/errors.ts';
 
 /** Parses every document of a YAML stream; throws APISERVER_CONFIG_INVALID on a syntax error. */
@@ -175,4 +166,35 @@ export function restoreLineFormatting(original: string, rendered: string): strin
   if (restored === rendered) return rendered;
   const same = isDeepStrictEqual(parseDocument(restored).toJS(), parseDocument(rendered).toJS());
   return same ? restored : rendered;
+}
+
+/** A config file that holds one YAML document, or nothing yet (then `doc` is `fresh`). */
+export interface SingleDocument {
+  text: string;
+  docs: Document[];
+  doc: Document;
+  /** True when the text held no document: the output is the new document appended to it. */
+  blank: boolean;
+}
+
+/** Parses a one-document config; throws APISERVER_CONFIG_INVALID (with `fix`) for several documents. */
+export function parseSingleDocument(
+  text: string,
+  where: string,
+  fresh: unknown,
+  fix: string,
+): SingleDocument {
+  const docs = parseDocuments(text, where);
+  const content = docs.filter((doc) => doc.contents !== null);
+  if (content.length > 1) {
+    throw new IrsaError('APISERVER_CONFIG_INVALID', `${where} holds more than one YAML document.`, fix);
+  }
+  const first = content[0];
+  return { text, docs, doc: first ?? new Document(fresh), blank: first === undefined };
+}
+
+/** Prints a {@link SingleDocument} after planning: unchanged text when nothing was edited. */
+export function renderSingleDocument(single: SingleDocument, edited: boolean): string {
+  if (single.blank) return `${single.text}${single.doc.toString({ lineWidth: 0 })}`;
+  return renderDocuments(single.text, single.docs, new Set(edited ? [single.doc] : []));
 }
