@@ -34,7 +34,7 @@ type Unary = (
 export function connectSigner(target: string, pkg: SignerPackage = 'v1', timeoutMs = 10_000): SignerClient {
   const address = target.startsWith('@') || target.startsWith('/') ? parseSocket(target).grpcTarget : target;
   const { Client: Ctor } = loadSignerService(pkg);
-  const client: Client = new Ctor(address, credentials.createInsecure());
+  const client: Client = new Ctor(address, credentials.createInsecure(), { 'grpc.enable_channelz': 0 });
   const call = <T>(method: string, request: unknown): Promise<T> =>
     new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, Unary>)[method];
