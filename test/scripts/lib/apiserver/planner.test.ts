@@ -104,6 +104,50 @@ describe('kubeadm planner', () => {
   });
 });
 
+describe('list forms', () => {
+  const file = normalizeSettings({ issuer: ISSUER, mode: 'file' });
+
+  it('k3s: a single-string kube-apiserver-arg becomes a list, a flow list stays a flow list', () => {
+    const single = planApiserver('k3s', 'kube-apiserver-arg: "audit-log-maxage=30"\n', file).text;
+    expect(single).toContain('kube-apiserver-arg:\n  - audit-log-maxage=30\n  - service-account-issuer=');
+    const flow = planApiserver('k3s', 'kube-apiserver-arg: ["audit-log-maxage=30"]\n', file);
+    expect(flow.text).toMatch(/^kube-apiserver-arg: \[ "audit-log-maxage=30", "service-account-issuer=/);
+    expect(planApiserver('k3s', flow.text, file).changes).toEqual([]);
+  });
+
+  it('repeated entries: every existing issuer and key file is kept once, in order', () => {
+    const text = REAL.replace(
+      '    - --service-account-issuer=https://kubernetes.default.svc.cluster.local\n',
+      '    - --service-account-issuer=https://a.example.com\n    - --service-account-issuer=https://b.example.com\n    - --service-account-issuer=https://a.example.com\n',
+    );
+    const plan = planApiserver('kubeadm', text, file);
+    const issuers = plan.text.match(/--service-account-issuer=\S+/g);
+    expect(issuers).toEqual([
+      `--service-account-issuer=${ISSUER}`,
+      '--service-account-issuer=https://a.example.com',
+      '--service-account-issuer=https://b.example.com',
+    ]);
+  });
+
+  it('moves the new issuer to the front when it was listed second by hand', () => {
+    const text = REAL.replace(
+      '    - --service-account-issuer=https://kubernetes.default.svc.cluster.local\n',
+      `    - --service-account-issuer=https://kubernetes.default.svc.cluster.local\n    - --service-account-issuer=${ISSUER}\n`,
+    );
+    const plan = planApiserver('kubeadm', text, file);
+    expect(plan.text.match(/--service-account-issuer=\S+/g)?.[0]).toBe(`--service-account-issuer=${ISSUER}`);
+    expect(planApiserver('kubeadm', plan.text, file).changes).toEqual([]);
+  });
+
+  it('a managed flag split over two list items is an error, not a guess', () => {
+    const text = REAL.replace(
+      '    - --service-account-issuer=https://kubernetes.default.svc.cluster.local\n',
+      '    - --service-account-issuer\n    - https://kubernetes.default.svc.cluster.local\n',
+    );
+    expect(codeOf(() => planApiserver('kubeadm', text, file))).toBe('APISERVER_CONFIG_INVALID');
+  });
+});
+
 describe('formatting restore', () => {
   it('puts back original spacing only when the YAML means the same', () => {
     expect(restoreLineFormatting('a: {x: 1}   # c\n', 'a: { x: 1 } # c\nb: 2\n')).toBe(
