@@ -53,33 +53,14 @@ describe('signer install --distro kubeadm', () => {
     const written = await readFile(path, 'utf8');
     const second = await runCli('signer', 'install', '--distro', 'kubeadm', ...KMS, '--write', path);
     expect(second.stdout).toContain(`${path}: unchanged`);
-    const dry = await runCli(
-      'signer',
-      'install',
-      '--distro',
-      'kubeadm',
-      ...KMS,
-      '--refresh-seconds',
-      '30',
-      '--write',
-      path,
-      '--dry-run',
-    );
+    const install = (...extra: string[]) =>
+      runCli('signer', 'install', '--distro', 'kubeadm', ...KMS, ...extra);
+    const dry = await install('--refresh-seconds', '30', '--write', path, '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('+ExecStart=');
     expect(dry.stdout).toContain('--refresh-seconds 30');
     expect(await readFile(path, 'utf8')).toBe(written);
-    const third = await runCli(
-      'signer',
-      'install',
-      '--distro',
-      'kubeadm',
-      ...KMS,
-      '--refresh-seconds',
-      '30',
-      '--write',
-      path,
-    );
+    const third = await install('--refresh-seconds', '30', '--write', path);
     expect(third.stdout).toContain(`previous version kept in ${path}.bak`);
     expect(await readFile(`${path}.bak`, 'utf8')).toBe(written);
     expect(await readFile(path, 'utf8')).toContain('--refresh-seconds 30');
