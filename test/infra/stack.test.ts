@@ -76,7 +76,7 @@ describe('serverless package (offline)', () => {
     expect(rotate.Handler).toBe('functions/rotate/handler.handler');
     expect(rotate.Role).toEqual({ 'Fn::GetAtt': ['RotateRole', 'Arn'] });
     expect(bootstrap.Role).toEqual({ 'Fn::GetAtt': ['BootstrapRole', 'Arn'] });
-    expect(rotate.ReservedConcurrentExecutions).toBe(1);
+    expect(rotate.ReservedConcurrentExecutions).toBeUndefined(); // fresh accounts refuse reservations
     const env = (rotate.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(env).sort()).toEqual(
       [
