@@ -32,8 +32,8 @@ export function validateTimerOptions(options: TimerOptions): TimerOptions {
   if (!/^\d+(us|ms|s|sec|m|min|h|hr|d)$/.test(options.interval)) {
     throw new IrsaError(
       'FLAG_INVALID',
-      `--interval must be a systemd time span like 5min, got "${options.interval}".`,
-      'Pass --interval 5min.',
+      `--every must be a systemd time span like 5min, got "${options.interval}".`,
+      'Pass --every 5min.',
     );
   }
   if (!/^[A-Za-z0-9_.-]+$/.test(options.unitName)) {
