@@ -135,9 +135,8 @@ export interface ChildSigner {
 
 /**
  * Like {@link startTempLocalSigner}, but runs `irsa-anywhere signer serve --backend local` in a
- * child process (as kube-apiserver would meet it). Use it for latency figures: in one process the
- * client and the server share the event loop, and a synchronous RSA signature then delays the
- * client's deadline bookkeeping by several milliseconds, which a real deployment never sees.
+ * child process, as kube-apiserver meets it. In one process the client and the server share an
+ * event loop, so a synchronous RSA signature also holds up the client's side of each call.
  */
 export async function startChildLocalSigner(
   options: { keySpec?: KeySpec; startTimeoutMs?: number } = {},
