@@ -3,11 +3,14 @@
  * conditional writes. The published JWKS must match KMS GetPublicKey for each key, with
  * kid = base64url(SHA-256(DER SPKI)).
  */
+
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { GetPublicKeyCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, GetPublicKeyCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { unwrapPrivateKey } from '#adapters/aws/kms-wrapped-keys.ts';
 import { type AwsClients, composeAws, createAwsClients } from '#adapters/compose.ts';
 import { parseConfig } from '#core/config.ts';
 import { publicJwkFromSpki } from '#core/jwk.ts';
@@ -106,5 +109,60 @@ describe.skipIf(!HAVE_MOTO)('rotate handler against moto_server', () => {
     );
     expect(head.ContentType).toBe('application/json');
     expect(head.CacheControl).toBe('public, max-age=300');
+  }, 60_000);
+
+  it('file mode: wraps the private key with KMS, and key-sync can unwrap the key the JWKS names', async () => {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: 'file-state' }));
+    await clients.s3.send(new CreateBucketCommand({ Bucket: 'file-public' }));
+    const wrap = await clients.kms.send(
+      new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }),
+    );
+    const wrappingKeyId = wrap.KeyMetadata?.KeyId ?? '';
+    const config = parseConfig({
+      CLUSTER_NAME: 'filecluster',
+      ISSUER_URL: 'https://oidc.example.com',
+      STATE_BUCKET: 'file-state',
+      PUBLIC_BUCKET: 'file-public',
+      KEY_MODE: 'file',
+      KEY_SPEC: 'ECC_NIST_P256',
+      WRAPPING_KEY_ID: wrappingKeyId,
+    });
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'test' });
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+    const handler = makeHandler({
+      rotation: {
+        ...composeAws(config, clients),
+        policy: config.policy,
+        cluster: 'filecluster',
+        issuer: config.issuer,
+        clock: () => new Date('2026-03-01T00:00:00Z'),
+      },
+      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      metrics,
+    });
+    const result = (await handler({}, lambdaContext())) as RotateResult;
+    const keyset = parseKeyset(await text('file-state', 'keyset.json'));
+    const record = keyset.keys[0];
+    if (record === undefined) throw new Error('no key');
+    expect(record.location).toEqual({ type: 'wrapped', object: `keys/${record.kid}.wrapped`, wrappingKeyId });
+    const pkcs8 = await unwrapPrivateKey(
+      { ...clients, bucket: 'file-state', cluster: 'filecluster' },
+      record,
+    );
+    const spki = createPublicKey(
+      createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }),
+    ).export({
+      type: 'spki',
+      format: 'der',
+    });
+    expect(kidFromSpki(spki)).toBe(result.activeKid);
+    const jwks = JSON.parse(await text('file-public', 'openid/v1/jwks')) as {
+      keys: Array<{ kid: string; alg: string }>;
+    };
+    expect(jwks.keys).toEqual([expect.objectContaining({ kid: result.activeKid, alg: 'ES256' })]);
+    // The wrong cluster's context cannot unwrap it.
+    await expect(
+      unwrapPrivateKey({ ...clients, bucket: 'file-state', cluster: 'other' }, record),
+    ).rejects.toThrow();
   }, 60_000);
 });
