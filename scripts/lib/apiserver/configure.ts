@@ -15,6 +15,7 @@ import { type ApiserverSettings, type Change, DEFAULT_FILES, type Distro, descri
 /** Distros whose file lives on the node and is read by a running service. */
 const ON_NODE: ReadonlySet<Distro> = new Set(['kubeadm', 'k3s', 'rke2']);
 
+/** Inputs of {@link runConfigure}, validated by the command. */
 export interface ConfigureOptions {
   distro: Distro;
   settings: ApiserverSettings;

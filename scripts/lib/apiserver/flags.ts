@@ -9,6 +9,7 @@ import { keyFilePaths } from './settings.ts';
 import { type ApiserverSettings, type Change, EXTERNAL_SIGNER_GATE } from './types.ts';
 import { checkFileModeVersion, type KubeVersion, kmsRequirement, UNKNOWN_VERSION_NOTE } from './version.ts';
 
+/** The kube-apiserver flags this tool manages, without the leading dashes. */
 export const FLAG = {
   issuer: 'service-account-issuer',
   jwksUri: 'service-account-jwks-uri',
@@ -26,6 +27,7 @@ export interface FlagDefaults {
   signingKeyFile?: string;
 }
 
+/** Inputs of {@link planFlags}. */
 export interface FlagPlanInput {
   args: ArgStore;
   settings: ApiserverSettings;
@@ -48,6 +50,7 @@ export const KUBEADM_KMS_NOTE =
   '`irsa-anywhere apiserver configure --distro kubeadm --mode kms` on each control-plane node to switch the ' +
   'static pod to the signer.';
 
+/** What {@link planFlags} changed, and what the operator must know. */
 export interface FlagPlan {
   changes: Change[];
   notes: string[];

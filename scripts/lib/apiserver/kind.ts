@@ -21,6 +21,7 @@ const KIND_MOUNT: MountShape = {
   make: (want) => ({ hostPath: want.dir, containerPath: want.dir, readOnly: want.readOnly }),
 };
 
+/** Notes printed with every kind config. */
 export const KIND_NOTES = [
   'This config is for a new cluster (`kind create cluster --config <file>`): it replaces the kubeadm default ' +
     'issuer, which is safe only while no tokens exist yet.',

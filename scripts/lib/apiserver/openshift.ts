@@ -11,6 +11,7 @@ import { ensureMap, parseSingleDocument, renderSingleDocument } from './yaml-doc
 
 const WHERE = 'the OpenShift Authentication resource';
 
+/** Notes printed with every OpenShift Authentication resource: the manual steps. */
 export const OPENSHIFT_NOTES = [
   'Apply with `oc apply -f <file>` (or `oc patch authentication.config.openshift.io cluster --type=merge ' +
     '-p \'{"spec":{"serviceAccountIssuer":"<issuer>"}}\'`); the kube-apiserver operator rolls the change out ' +

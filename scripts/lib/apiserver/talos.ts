@@ -23,6 +23,7 @@ const TALOS_VOLUME: MountShape = {
   make: (want) => ({ hostPath: want.dir, mountPath: want.dir, readonly: want.readOnly }),
 };
 
+/** Notes printed with every Talos patch. */
 export const TALOS_NOTES = [
   'Apply with `talosctl patch machineconfig --nodes <control-plane nodes> --mode=try --patch @<file>`; ' +
     'Talos rolls the change back unless it is confirmed with a second apply without --mode=try.',

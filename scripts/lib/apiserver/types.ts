@@ -4,6 +4,7 @@
 
 /** Where kube-apiserver's configuration lives, one planner each. */
 export const DISTROS = ['kubeadm', 'kubeadm-config', 'k3s', 'rke2', 'talos', 'kind', 'openshift'] as const;
+/** A `--distro` value. */
 export type Distro = (typeof DISTROS)[number];
 
 /** kms: tokens signed through the external signer socket; file: a signing key file kept by key-sync. */

@@ -35,6 +35,7 @@ export const BUNDLE_ANNOTATION = 'irsa-anywhere.io/verification-sha256';
 /** Distros key-sync can update on the node. */
 export type SyncDistro = 'kubeadm' | 'k3s' | 'rke2';
 
+/** Inputs of {@link syncOnce}; the S3 and KMS clients are built by the command. */
 export interface SyncOptions {
   s3: S3Client;
   kms: KMSClient;
@@ -46,6 +47,7 @@ export interface SyncOptions {
   now: () => Date;
 }
 
+/** What one pass did: kids and paths only, never key material. */
 export interface SyncReport {
   kid: string;
   issuer: string;

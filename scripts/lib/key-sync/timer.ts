@@ -4,6 +4,7 @@
  */
 import { IrsaError } from '#core/errors.ts';
 
+/** What the systemd units run, and how often. */
 export interface TimerOptions {
   /** Absolute path of the irsa-anywhere executable. */
   bin: string;
