@@ -51,7 +51,12 @@ export interface BenchReport {
   durationMs: number;
   bundles: BundleFigures[];
   verify: ThroughputFigures;
-  signer: { RS256: SignerFigures; ES256: SignerFigures };
+  signer: {
+    RS256: SignerFigures;
+    ES256: SignerFigures;
+    /** A bare grpc-js server answering Sign with a canned response: the socket path's floor. */
+    grpcFloor: { opsPerSec: number; cpuMsPerCall: number };
+  };
   steadyState: { s3Get: number; s3Put: number; kmsCalls: number };
   planner: { ms: number };
   targets: TargetResult[];
@@ -229,6 +234,8 @@ export function renderReport(report: BenchReport): string {
         ];
       }),
     ]),
+    '',
+    `gRPC floor (bare grpc-js server, canned Sign): ${fixed(report.signer.grpcFloor.opsPerSec, 0)} ops/s, ${fixed(report.signer.grpcFloor.cpuMsPerCall, 3)} ms CPU per call`,
     '',
     `Steady-state rotate run: S3 GetObject ${report.steadyState.s3Get}, S3 PutObject ${report.steadyState.s3Put}, KMS calls ${report.steadyState.kmsCalls}`,
     `Planner (plan + JWKS for 100 keys): ${fixed(report.planner.ms, 3)} ms`,

@@ -7,9 +7,14 @@
  * queueing. Socket rounds (in the client process) and baseline rounds (here) alternate.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { IrsaError } from '#core/errors.ts';
 import type { KeySpec } from '#core/keyset.ts';
+import { loadSignerService } from '#scripts/lib/signer/proto.ts';
 import { startTempLocalSigner } from '#scripts/lib/signer/temp-signer.ts';
 import type { SignerFigures } from './report.ts';
 import { benchClaims } from './signer-claims.ts';
@@ -19,6 +24,7 @@ import {
   interleave,
   type LoopResult,
   median,
+  opsPerSecond,
   percentile,
   round,
   timedLoop,
@@ -139,13 +145,72 @@ export async function benchSignerSpec(
   }
 }
 
-/** Benchmarks RS256 (RSA-2048) and ES256 (P-256). */
+/** What a gRPC call costs with nothing behind it. */
+export interface GrpcFloorFigures {
+  opsPerSec: number;
+  cpuMsPerCall: number;
+}
+
+/**
+ * The floor of the socket path: a bare grpc-js server for the same service that answers Sign with
+ * a canned response, driven by the same client process the same way. Whatever the signer does,
+ * it cannot beat this; `cpuMsPerCall` against a signature's CPU time says how far 0.8x is.
+ */
+export async function benchGrpcFloor(options: {
+  rounds: number;
+  roundMs: number;
+}): Promise<GrpcFloorFigures> {
+  const dir = await mkdtemp(join(tmpdir(), 'irsa-bench-grpc-'));
+  const server = new Server();
+  const canned = { header: 'eyJhbGciOiJFUzI1NiJ9', signature: 'A'.repeat(86) };
+  const implementation: UntypedServiceImplementation = {
+    Sign: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, canned),
+    FetchKeys: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, {}),
+    Metadata: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, {}),
+  };
+  server.addService(loadSignerService('v1').service, implementation);
+  const target = `unix://${join(dir, 'floor.sock')}`;
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(target, ServerCredentials.createInsecure(), (error) =>
+      error ? reject(error) : resolve(),
+    ),
+  );
+  const client = startClient();
+  try {
+    const run = () =>
+      client.run({
+        type: 'run',
+        target,
+        concurrency: SIGNER_CONCURRENCY,
+        minMs: options.roundMs,
+        minCalls: 20,
+      });
+    await run(); // warm-up
+    const ops: number[] = [];
+    const cpu: number[] = [];
+    for (let r = 0; r < options.rounds; r += 1) {
+      const start = process.cpuUsage();
+      const result = await run();
+      const used = process.cpuUsage(start);
+      ops.push(opsPerSecond(result));
+      cpu.push((used.user + used.system) / 1000 / result.calls);
+    }
+    return { opsPerSec: round(median(ops), 0), cpuMsPerCall: round(median(cpu), 3) };
+  } finally {
+    await client.close();
+    server.forceShutdown();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Benchmarks RS256 (RSA-2048) and ES256 (P-256), and the gRPC floor. */
 export async function benchSigner(options: {
   rounds: number;
   roundMs: number;
-}): Promise<{ RS256: SignerFigures; ES256: SignerFigures }> {
+}): Promise<{ RS256: SignerFigures; ES256: SignerFigures; grpcFloor: GrpcFloorFigures }> {
   return {
     RS256: await benchSignerSpec('RSA_2048', options),
     ES256: await benchSignerSpec('ECC_NIST_P256', options),
+    grpcFloor: await benchGrpcFloor(options),
   };
 }

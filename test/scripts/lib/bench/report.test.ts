@@ -33,7 +33,11 @@ function figures(
       },
     ],
     verify: { opsPerSec: 1900, baselineOpsPerSec: 2000, ratio: 0.95 },
-    signer: { RS256: signer(0.9, 2.5, 2), ES256: signer(0.85, 0.6, 0.1) },
+    signer: {
+      RS256: signer(0.9, 2.5, 2),
+      ES256: signer(0.85, 0.6, 0.1),
+      grpcFloor: { opsPerSec: 3000, cpuMsPerCall: 0.3 },
+    },
     steadyState: { s3Get: 1, s3Put: 0, kmsCalls: 0 },
     planner: { ms: 12.5 },
     ...overrides,
@@ -109,7 +113,11 @@ describe('evaluateTargets', () => {
   it('misses verify under 0.9, a signer under 0.8, 1 ms or more added at p99, and any S3 put', () => {
     const r = report({
       verify: { opsPerSec: 1, baselineOpsPerSec: 2, ratio: 0.89 },
-      signer: { RS256: signer(0.79, 3, 2), ES256: signer(0.8, 1.099, 0.1) },
+      signer: {
+        RS256: signer(0.79, 3, 2),
+        ES256: signer(0.8, 1.099, 0.1),
+        grpcFloor: { opsPerSec: 1, cpuMsPerCall: 1 },
+      },
       steadyState: { s3Get: 1, s3Put: 1, kmsCalls: 0 },
     });
     expect(byName(r, 'verify.ratio')?.pass).toBe(false);
@@ -125,7 +133,11 @@ describe('findBottleneck', () => {
   it('names the missed target furthest from its limit', () => {
     const r = report({
       verify: { opsPerSec: 1, baselineOpsPerSec: 2, ratio: 0.85 },
-      signer: { RS256: signer(0.4, 2, 2), ES256: signer(0.9, 0.1, 0.1) },
+      signer: {
+        RS256: signer(0.4, 2, 2),
+        ES256: signer(0.9, 0.1, 0.1),
+        grpcFloor: { opsPerSec: 1, cpuMsPerCall: 1 },
+      },
     });
     expect(r.bottleneck).toBe('signer.RS256.ratio = 0.4 (target >= 0.8): MISSED');
   });
@@ -143,6 +155,9 @@ describe('renderReport', () => {
     expect(text).toContain('117.2 KB');
     expect(text).toMatch(/verify\.ratio\s+0\.75\s+>= 0\.9\s+MISS/);
     expect(text).toMatch(/steadyState\.s3Put\s+0\s+= 0\s+PASS/);
+    expect(text).toContain(
+      'gRPC floor (bare grpc-js server, canned Sign): 3000 ops/s, 0.300 ms CPU per call',
+    );
     expect(text).toContain('Steady-state rotate run: S3 GetObject 1, S3 PutObject 0, KMS calls 0');
     expect(text).toContain('Bottleneck: verify.ratio = 0.75 (target >= 0.9): MISSED');
   });

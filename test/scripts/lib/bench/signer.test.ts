@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benchSignerSpec } from '#scripts/lib/bench/signer.ts';
+import { benchGrpcFloor, benchSignerSpec } from '#scripts/lib/bench/signer.ts';
 
 describe('benchSignerSpec', () => {
   it('signs over a real socket from a separate client process and reports every signer field', async () => {
@@ -19,5 +19,11 @@ describe('benchSignerSpec', () => {
     // Shape and sanity only: benchmarks are never timed tests.
     for (const value of Object.values(figures)) expect(value).toBeGreaterThan(0);
     expect(figures.p99Ms).toBeGreaterThanOrEqual(figures.p50Ms);
+  });
+
+  it('measures the gRPC floor with a bare server for the same service', async () => {
+    const floor = await benchGrpcFloor({ rounds: 1, roundMs: 50 });
+    expect(floor.opsPerSec).toBeGreaterThan(0);
+    expect(floor.cpuMsPerCall).toBeGreaterThan(0);
   });
 });
