@@ -69,7 +69,14 @@ export function snapshotOf(keyset: Keyset, readAt: Date, log: SignerLog): Keyset
       kids: actives.map((k) => k.kid),
     });
   }
-  return { readAt, keys, active: actives.length === 1 ? (actives[0] ?? null) : null };
+  const active = actives.length === 1 ? (actives[0] ?? null) : null;
+  if (actives.length === 0) {
+    log.log('error', 'keyset has no usable active key; Sign fails until the rotation makes one active', {
+      code: 'SIGNER_NO_ACTIVE_KEY',
+      kids: keys.map((k) => k.kid),
+    });
+  }
+  return { readAt, keys, active };
 }
 
 /** Holds the last good keyset snapshot and refreshes it on a timer. */
@@ -94,7 +101,7 @@ export class KeysetCache {
       throw new IrsaError(
         'SIGNER_KEYSET_MISSING',
         `No keyset at ${this.deps.describe}.`,
-        'Deploy the stack (its bootstrap creates the first key) or run `irsa-anywhere local init`, then start the signer again.',
+        'Deploy the stack (its bootstrap creates the first key) or start the local issuer (`irsa-anywhere local --dir <dir>`), then start the signer again.',
       );
     }
     return snapshotOf(versioned.keyset, readAt, this.deps.log);

@@ -124,9 +124,14 @@ describe('Sign', () => {
   it('returns UNAVAILABLE when the keyset has no active key', async () => {
     const noActive = structuredClone(keyset);
     noActive.keys = noActive.keys.filter((k) => k.state !== 'active');
-    const client = await start(new FakeSource(noActive), new SwitchableSigner(keys));
+    const log = memoryLog();
+    const client = await start(new FakeSource(noActive), new SwitchableSigner(keys), { log });
     try {
       expect(await grpcCode(client.sign(claimsSegment()))).toBe(UNAVAILABLE);
+      expect(log.events.filter((e) => e.fields.code === 'SIGNER_NO_ACTIVE_KEY').map((e) => e.msg)).toEqual([
+        'keyset has no usable active key; Sign fails until the rotation makes one active',
+        'Sign failed',
+      ]);
     } finally {
       client.close();
     }
