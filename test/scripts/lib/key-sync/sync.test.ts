@@ -192,12 +192,10 @@ describe('key-sync', () => {
   });
 
   it('refuses a key that KMS says was decrypted with another wrapping key, writing nothing', async () => {
-    kms
-      .on(DecryptCommand)
-      .resolves({
-        Plaintext: Uint8Array.from(t.world.active.pkcs8),
-        KeyId: 'arn:aws:kms:eu-west-1:111122223333:key/other',
-      });
+    kms.on(DecryptCommand).resolves({
+      Plaintext: Uint8Array.from(t.world.active.pkcs8),
+      KeyId: 'arn:aws:kms:eu-west-1:111122223333:key/other',
+    });
     await expect(syncOnce(t.options)).rejects.toSatisfy((e: unknown) =>
       isIrsaError(e, 'KEY_SYNC_WRONG_WRAPPING_KEY'),
     );
