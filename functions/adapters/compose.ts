@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { type Env, parseConfig, type StackConfig } from '#core/config.ts';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
 import type { KeyBackend, KeysetStore, Publisher } from '#core/ports.ts';
+import type { RotationDeps } from '#core/rotation-run.ts';
 import { KmsKeys } from './aws/kms-keys.ts';
 import { KmsWrappedKeys } from './aws/kms-wrapped-keys.ts';
 import { S3KeysetStore } from './aws/s3-keyset-store.ts';
@@ -114,4 +115,18 @@ export function loadConfig(env: Env): StackConfig {
     console.error(JSON.stringify(line));
     throw error;
   }
+}
+
+/** Everything `runRotation` needs for a configuration, with the wall clock (the Lambdas' wiring). */
+export function composeRotation(
+  config: StackConfig,
+  clients: AwsClients,
+): Omit<RotationDeps, 'onStep'> & AwsPorts {
+  return {
+    ...composeAws(config, clients),
+    policy: config.policy,
+    cluster: config.cluster,
+    issuer: config.issuer,
+    clock: () => new Date(),
+  };
 }

@@ -1,20 +1,13 @@
 /** Wiring of the rotate Lambda: config and clients once at init, then {@link makeHandler}. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { composeAws, createAwsClients, loadConfig } from '#adapters/compose.ts';
+import { composeRotation, createAwsClients, loadConfig } from '#adapters/compose.ts';
 import { METRICS_NAMESPACE, makeHandler, ROTATE_SERVICE } from './app.ts';
 
 const config = loadConfig(process.env);
-const ports = composeAws(config, createAwsClients());
 
 export const handler = makeHandler({
-  rotation: {
-    ...ports,
-    policy: config.policy,
-    cluster: config.cluster,
-    issuer: config.issuer,
-    clock: () => new Date(),
-  },
+  rotation: composeRotation(config, createAwsClients()),
   logger: new Logger({ serviceName: ROTATE_SERVICE, persistentKeys: { cluster: config.cluster } }),
   metrics: new Metrics({
     namespace: METRICS_NAMESPACE,

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import { readZip as readZipEntries } from '#scripts/lib/bench/zip.ts';
 
 /** A CloudFormation template, loosely typed. */
 export interface Template {
@@ -81,27 +81,9 @@ function packageUnlocked(params: Record<string, string>): Packaged {
   };
 }
 
-/** The entries of a zip file (stored or deflated), by name. Enough for the function artifacts. */
+/** The entries of a function zip, by name (reader shared with the bench). */
 export function readZip(path: string): Map<string, Buffer> {
-  const zip = readFileSync(path);
-  const entries = new Map<string, Buffer>();
-  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const count = zip.readUInt16LE(eocd + 10);
-  let offset = zip.readUInt32LE(eocd + 16);
-  for (let i = 0; i < count; i += 1) {
-    const method = zip.readUInt16LE(offset + 10);
-    const size = zip.readUInt32LE(offset + 20);
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const extraLength = zip.readUInt16LE(offset + 30);
-    const commentLength = zip.readUInt16LE(offset + 32);
-    const local = zip.readUInt32LE(offset + 42);
-    const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
-    const dataStart = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(dataStart, dataStart + size);
-    if (!name.endsWith('/')) entries.set(name, method === 0 ? Buffer.from(data) : inflateRawSync(data));
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return entries;
+  return new Map(readZipEntries(readFileSync(path)).map((entry) => [entry.name, entry.data]));
 }
 
 type Statement = {
