@@ -70,10 +70,13 @@ function decodeSegment(segment: string, name: string): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+/** One strict decoder for every call: building a TextDecoder costs about as much as decoding. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeJsonObject(segment: string, name: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(decodeSegment(segment, name)));
+    parsed = JSON.parse(UTF8.decode(decodeSegment(segment, name)));
   } catch (error) {
     if (error instanceof IrsaError) throw error;
     throw malformed(`the ${name} is not UTF-8 JSON`);
@@ -357,7 +360,15 @@ export async function verifyTokenWithJwks(
   options: VerifyOptions & { jwks: unknown },
 ): Promise<VerifiedToken> {
   checkOptions(options);
-  const decoded = decodeTokenUnverified(token);
+  return verifyDecoded(token, decodeTokenUnverified(token), options);
+}
+
+/** The checks after decoding, shared so `verifyToken` does not decode the token twice. */
+async function verifyDecoded(
+  token: string,
+  decoded: DecodedToken,
+  options: VerifyOptions & { jwks: unknown },
+): Promise<VerifiedToken> {
   const header = checkHeader(decoded.header);
   await checkSignature(token, header.alg, header.kid, options.jwks);
   const claims = decoded.claims;
@@ -438,7 +449,7 @@ export async function verifyToken(
     );
   }
   const jwks = await fetchDocument(options.fetchJson, jwksUri, 'JWKS');
-  return verifyTokenWithJwks(token, {
+  return verifyDecoded(token, decoded, {
     issuer: options.issuer,
     audiences: options.audiences,
     now: options.now,
