@@ -55,7 +55,7 @@ export async function printLocalWelcome(io: Io, dir: string, running: RunningLoc
       JSON.stringify(policy, null, 2),
       '',
       'kube-apiserver flags for a kind cluster signing through this issuer (run `irsa-anywhere signer --backend local',
-      `--dir ${dir}` + '` on the node; a real cluster needs the https issuer of the deployed stack):',
+      `--dir ${dir}\` on the node; a real cluster needs the https issuer of the deployed stack):`,
       `  --service-account-issuer=${issuer}`,
       `  --service-account-jwks-uri=${issuer}/openid/v1/jwks`,
       '  --service-account-signing-endpoint=/run/irsa-anywhere/signer.sock',
