@@ -42,7 +42,8 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
   const bundles = await step('bundles', () => benchBundles({ root: options.root, rounds, progress }));
   const steadyState = await step('steadyState', () => benchSteadyState({ runs: rounds }));
   const planner = await step('planner', () => benchPlanner({ rounds }));
-  const verify = await step('verify', () => benchVerify({ rounds, roundMs }));
+  // Twice the rounds for verify: its rounds are cheap and its ratio is the noisiest.
+  const verify = await step('verify', () => benchVerify({ rounds: rounds * 2, roundMs }));
   const signer = await step('signer', () => benchSigner({ rounds, roundMs }));
   const figures = { bundles, verify, signer, steadyState, planner };
   const targets = evaluateTargets(figures);
