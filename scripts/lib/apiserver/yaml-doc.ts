@@ -195,6 +195,13 @@ export function parseSingleDocument(
 
 /** Prints a {@link SingleDocument} after planning: unchanged text when nothing was edited. */
 export function renderSingleDocument(single: SingleDocument, edited: boolean): string {
-  if (single.blank) return `${single.text}${single.doc.toString({ lineWidth: 0 })}`;
+  if (single.blank) {
+    // A comment-only file without a final newline: start the new settings on their own line.
+    const separator = single.text === '' || single.text.endsWith('\n') ? '' : '\n';
+    const out = `${single.text}${separator}${single.doc.toString({ lineWidth: 0 })}`;
+    // Text that held no document may still hold YAML (a directive) that the appended one breaks.
+    parseDocuments(out, 'the file with the new settings appended');
+    return out;
+  }
   return renderDocuments(single.text, single.docs, new Set(edited ? [single.doc] : []));
 }
