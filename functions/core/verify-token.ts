@@ -185,20 +185,42 @@ export function parseJwksDocument(jwks: unknown): { keys: Array<Record<string, u
  */
 const importedKeys = new Map<string, ReturnType<typeof importJWK>>();
 const IMPORTED_KEYS_MAX = 64;
+/** The same, by JWK object, so a warm cache's objects skip even the content key. */
+const importedByObject = new WeakMap<object, { alg: JwsAlg; key: ReturnType<typeof importJWK> }>();
 
 function importVerificationKey(jwk: Record<string, unknown>, alg: JwsAlg): ReturnType<typeof importJWK> {
+  const known = importedByObject.get(jwk);
+  if (known !== undefined && known.alg === alg) return known.key;
   const id = `${alg} ${JSON.stringify(jwk)}`;
-  const cached = importedKeys.get(id);
-  if (cached !== undefined) return cached;
-  if (importedKeys.size >= IMPORTED_KEYS_MAX) importedKeys.clear();
-  const imported = importJWK(jwk as JWK, alg);
-  importedKeys.set(id, imported);
-  imported.catch(() => importedKeys.delete(id));
+  let imported = importedKeys.get(id);
+  if (imported === undefined) {
+    if (importedKeys.size >= IMPORTED_KEYS_MAX) importedKeys.clear();
+    const fresh = importJWK(jwk as JWK, alg);
+    importedKeys.set(id, fresh);
+    fresh.catch(() => importedKeys.delete(id));
+    imported = fresh;
+  }
+  importedByObject.set(jwk, { alg, key: imported });
   return imported;
 }
 
-async function checkSignature(token: string, alg: JwsAlg, kid: string, jwks: unknown): Promise<void> {
+/**
+ * JWKS documents already checked by {@link parseJwksDocument}. A fetched document is not changed
+ * after it is fetched, so a warm cache's object is checked once, not on every token.
+ */
+const checkedJwks = new WeakSet<object>();
+
+function checkedKeys(jwks: unknown): Array<Record<string, unknown>> {
+  if (jwks !== null && typeof jwks === 'object' && checkedJwks.has(jwks)) {
+    return (jwks as { keys: Array<Record<string, unknown>> }).keys;
+  }
   const { keys } = parseJwksDocument(jwks);
+  checkedJwks.add(jwks as object);
+  return keys;
+}
+
+async function checkSignature(token: string, alg: JwsAlg, kid: string, jwks: unknown): Promise<void> {
+  const keys = checkedKeys(jwks);
   const jwk = keys.find((key) => key.kid === kid && key.use !== 'enc');
   if (jwk === undefined) {
     throw new IrsaError(
@@ -333,8 +355,15 @@ export function parseServiceAccountSubject(
   return { namespace, serviceAccount };
 }
 
+/** Issuers already validated: a verifier checks against the same one call after call. */
+const validIssuers = new Set<string>();
+
 function checkOptions(options: VerifyOptions): void {
-  validateIssuerUrl(options.issuer, { allowLoopbackHttp: true });
+  if (!validIssuers.has(options.issuer)) {
+    validateIssuerUrl(options.issuer, { allowLoopbackHttp: true });
+    if (validIssuers.size >= 64) validIssuers.clear();
+    validIssuers.add(options.issuer);
+  }
   if (options.audiences.length === 0) {
     throw new IrsaError(
       'VERIFY_AUDIENCES_EMPTY',
