@@ -121,6 +121,17 @@ export class FakeAws {
     return object === undefined ? undefined : new TextDecoder().decode(object.body);
   }
 
+  /** Every private key this account holds or has wrapped, as PKCS#8 DER (to scan logs for them). */
+  privateKeys(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const key of this.state.keys.values()) {
+      if (key.privateKey !== undefined)
+        out.push(new Uint8Array(key.privateKey.export({ type: 'pkcs8', format: 'der' })));
+    }
+    for (const entry of this.state.ciphertexts.values()) out.push(entry.plaintext);
+    return out;
+  }
+
   /** Decrypts a stored ciphertext the way KMS would, checking key and context. */
   decrypt(blob: Uint8Array, keyId: string, context: Record<string, string>): Uint8Array {
     const entry = this.state.ciphertexts.get(Buffer.from(blob).toString('hex'));
@@ -312,6 +323,7 @@ export class FakeProcess {
           input.KeyId ?? '',
           input.EncryptionContext ?? {},
         ),
+        KeyId: input.KeyId,
       })),
     );
   }
