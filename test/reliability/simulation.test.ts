@@ -1,7 +1,7 @@
 /**
  * The rotation simulation (issue 7, part 1): years of virtual time through the real runner and
  * the local adapters, tokens verified through JWKS caches with the real verifier.
- * `npm test` runs seeds 1–3 over 5 years; the full acceptance sweep (seeds 1–20) runs with
+ * `npm test` runs seed 1 over 5 years; the full acceptance sweep (seeds 1–20) runs with
  * `SIMULATION_SEEDS=1-20 npx vitest run test/reliability/simulation.test.ts` (see docs/reliability.md).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -25,7 +25,7 @@ async function simulate(options: Omit<SimulationOptions, 'dir'>) {
 }
 
 function seedsFromEnv(): number[] {
-  const spec = process.env.SIMULATION_SEEDS ?? '1-3';
+  const spec = process.env.SIMULATION_SEEDS ?? '1';
   const match = /^(\d+)-(\d+)$/.exec(spec);
   if (match === null) return spec.split(',').map(Number);
   const from = Number(match[1]);
@@ -73,7 +73,7 @@ describe('event queue', () => {
 
 describe('rotation simulation over 5 years', () => {
   for (const seed of seedsFromEnv()) {
-    it(`seed ${seed}: no valid token rejected, every invariant held`, { timeout: 600_000 }, async () => {
+    it(`seed ${seed}: no valid token rejected, every invariant held`, { timeout: 3_600_000 }, async () => {
       const report = await simulate({ seed, years: 5 });
       console.info(
         `simulate seed ${seed}: tokens ${report.tokensIssued}, verifications ${report.verifications}, rejectedValid ${report.rejectedValid}, maxKeysPublished ${report.maxKeysPublished}, maxActiveKeyAgeHours ${report.maxActiveKeyAgeHours.toFixed(1)}, ${report.wallClockMs} ms`,
