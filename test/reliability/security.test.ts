@@ -118,26 +118,19 @@ describe('key files and sockets are created 0600', () => {
     const dir = await tempDir('irsa-sec-local-');
     const local = composeLocal(dir);
     const policy = makePolicy({ ...DEFAULT_POLICY_INPUT, keySpec: 'ECC_NIST_P256' });
-    await runRotation(
-      {
-        ...local,
-        policy,
-        cluster: 'local',
-        issuer: 'https://oidc.example.com/x',
-        clock: () => new Date('2026-01-01T00:00:00Z'),
-      },
-      {},
-    );
-    await runRotation(
-      {
-        ...local,
-        policy,
-        cluster: 'local',
-        issuer: 'https://oidc.example.com/x',
-        clock: () => new Date('2026-01-01T01:00:00Z'),
-      },
-      { rotateNow: true },
-    );
+    const rotate = (at: string, request: { rotateNow?: boolean }) =>
+      runRotation(
+        {
+          ...local,
+          policy,
+          cluster: 'local',
+          issuer: 'https://oidc.example.com/x',
+          clock: () => new Date(at),
+        },
+        request,
+      );
+    await rotate('2026-01-01T00:00:00Z', {});
+    await rotate('2026-01-01T01:00:00Z', { rotateNow: true });
     const files = await readdir(local.paths.keys);
     expect(files.length).toBe(2);
     for (const file of files)

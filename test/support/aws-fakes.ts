@@ -20,17 +20,15 @@ import {
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  type GetObjectCommandOutput,
   HeadObjectCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { awsError, body } from '../functions/adapters/aws/aws-fakes.ts';
 
-/** An error shaped like an AWS SDK v3 service exception. */
-export function awsError(name: string, httpStatusCode: number, message = name): Error {
-  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
-}
+// The SDK-shaped error and GetObject body helpers are shared with the adapter tests.
+export { awsError, body };
 
 /** How a call fails. `timeout-after` and `death` happen after the call took effect. */
 export type FaultKind = 'error' | 'timeout-before' | 'timeout-after' | 'death';
@@ -84,16 +82,6 @@ function bytes(value: unknown): Uint8Array {
   if (typeof value === 'string') return new TextEncoder().encode(value);
   if (value instanceof Uint8Array) return value;
   throw new Error('the fake S3 stores strings and bytes only');
-}
-
-/** A GetObject body that yields `content` (also used by tests that mock S3 directly). */
-export function body(content: string | Uint8Array): GetObjectCommandOutput['Body'] {
-  const data = typeof content === 'string' ? new TextEncoder().encode(content) : content;
-  const fake = {
-    transformToString: async () => new TextDecoder().decode(data),
-    transformToByteArray: async () => data,
-  };
-  return fake as unknown as GetObjectCommandOutput['Body'];
 }
 
 /** One fake AWS account shared by any number of processes. */
