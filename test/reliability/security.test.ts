@@ -64,6 +64,22 @@ function expectNoKeyMaterial(what: string, text: string, secrets: readonly Uint8
   expect(leaked, `${what}: a fragment of a private key`).toBe(-1);
 }
 
+/** A fake account with a wrapping key, and the stack configuration for `mode`. */
+function stackAccount(mode: 'kms' | 'file') {
+  const aws = new FakeAws();
+  const wrappingKeyId = aws.createWrappingKey();
+  const config = parseConfig({
+    CLUSTER_NAME: 'sec',
+    ISSUER_URL: 'https://oidc.example.com/sec',
+    STATE_BUCKET: 'sec-state',
+    PUBLIC_BUCKET: 'sec-public',
+    KEY_MODE: mode,
+    KEY_SPEC: 'ECC_NIST_P256',
+    ...(mode === 'file' ? { WRAPPING_KEY_ID: wrappingKeyId } : {}),
+  });
+  return { aws, config };
+}
+
 async function localSecrets(dir: string): Promise<Uint8Array[]> {
   const keysDir = join(dir, 'state', 'keys');
   const files = await readdir(keysDir).catch(() => [] as string[]);
@@ -140,17 +156,7 @@ describe('key files and sockets are created 0600', () => {
   });
 
   it('key-sync: signing.key is 0600 (file mode, unwrapped from KMS)', async () => {
-    const aws = new FakeAws();
-    const wrappingKeyId = aws.createWrappingKey();
-    const config = parseConfig({
-      CLUSTER_NAME: 'sec',
-      ISSUER_URL: 'https://oidc.example.com/sec',
-      STATE_BUCKET: 'sec-state',
-      PUBLIC_BUCKET: 'sec-public',
-      KEY_MODE: 'file',
-      WRAPPING_KEY_ID: wrappingKeyId,
-      KEY_SPEC: 'ECC_NIST_P256',
-    });
+    const { aws, config } = stackAccount('file');
     const proc = aws.process();
     await runRotation({
       ...composeAws(config, proc),
@@ -307,17 +313,7 @@ describe('logs and output hold no key material', () => {
 
   it('the rotate Lambda, kms and file mode, on every step and on failure', async () => {
     for (const mode of ['kms', 'file'] as const) {
-      const aws = new FakeAws();
-      const wrappingKeyId = aws.createWrappingKey();
-      const config = parseConfig({
-        CLUSTER_NAME: 'sec',
-        ISSUER_URL: 'https://oidc.example.com/sec',
-        STATE_BUCKET: 'sec-state',
-        PUBLIC_BUCKET: 'sec-public',
-        KEY_MODE: mode,
-        KEY_SPEC: 'ECC_NIST_P256',
-        ...(mode === 'file' ? { WRAPPING_KEY_ID: wrappingKeyId } : {}),
-      });
+      const { aws, config } = stackAccount(mode);
       let now = new Date('2026-01-01T00:00:00Z');
       const logger = new Logger({ serviceName: 'irsa-anywhere-rotate', logLevel: 'DEBUG' });
       const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'irsa-anywhere-rotate' });
