@@ -245,6 +245,7 @@ describe('the CLI refuses http issuers outside loopback', () => {
         expect(run.code).not.toBe(0);
         expect(run.stderr).toMatch(/^error (ISSUER_[A-Z_]+|FLAG_INVALID)/);
         expect(run.stderr).toMatch(/http|https|loopback/i);
+        expect(run.stderr, 'one sentence, one full stop').not.toMatch(/\.\./);
       }
       expect(await readFile(k3sFile, 'utf8')).toBe('write-kubeconfig-mode: "0644"\n');
     });
