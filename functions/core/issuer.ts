@@ -122,8 +122,8 @@ export function validateIssuerUrl(url: string, options: IssuerOptions = {}): str
   }
   if (scheme !== 'https' && !(scheme === 'http' && localAllowed)) {
     const hint = loopback
-      ? 'http is only allowed for a loopback issuer in local mode.'
-      : 'STS only fetches keys over https.';
+      ? 'http is only allowed for a loopback issuer in local mode'
+      : 'STS only fetches keys over https';
     throw fail('ISSUER_NOT_HTTPS', url, `uses "${scheme}://"; ${hint}`, `Use https: "https${rest}".`);
   }
   if (host.length === 0) {
