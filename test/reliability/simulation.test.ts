@@ -118,8 +118,17 @@ describe('simulation variants', () => {
       const report = await simulate({ seed, years: 1, revoke: true });
       expect(report.revoked).toBeDefined();
       expect(report.rejectedRevoked).toBeGreaterThan(0);
+      // Verifiers that fetched the JWKS just before the revoke still accept, within the bound.
+      expect(report.acceptedRevokedWithinCacheBound).toBeGreaterThan(0);
       expect(violations(report)).toEqual(ZERO);
     }
+  });
+
+  it('control: a verifier cache longer than jwksMaxAge accepts a revoked key too long (acceptedRevoked can fail)', {
+    timeout: 300_000,
+  }, async () => {
+    const report = await simulate({ seed: 2, years: 1, revoke: true, verifierCacheMaxAgeSeconds: 7200 });
+    expect(report.acceptedRevoked).toBeGreaterThan(0);
   });
 
   it('control: a verifier cache longer than the publish lead makes valid tokens fail (the measure can fail)', {

@@ -445,7 +445,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       case 'revoke': {
         const target = keyset === undefined ? undefined : activeKey(keyset);
         if (target === undefined) break;
-        // Tokens the revoked key signed just before: checked inside and beyond the cache bound.
+        // Every verifier has just fetched the JWKS (the worst case for revocation), and tokens the
+        // revoked key signed just before are checked inside and beyond the cache bound.
+        for (const verifier of verifiers) {
+          verifier.jwks = publisher.current()?.jwks ?? null;
+          verifier.expiresAt = now + random.between(1, cacheMaxAgeMs);
+        }
         for (const node of nodes) {
           const checks = [now + random.between(1, maxAgeMs), now + maxAgeMs + random.between(1, HOUR)];
           await issue(node, policy.maxTokenLifetimeSeconds, checks);
