@@ -5,6 +5,9 @@
  * are then planned and published), and the Lambda environment (config.ts). Property: no crash,
  * no hang, every rejection an IrsaError with a code.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '#core/config.ts';
@@ -17,7 +20,8 @@ import { encodeJsonSegment, signCompactJwt } from '#core/projected-token.ts';
 import { runRotation } from '#core/rotation-run.ts';
 import { verifyTokenWithJwks } from '#core/verify-token.ts';
 import { MemoryKeyBackend, MemoryKeysetStore, MemoryPublisher } from '../support/memory-adapters.ts';
-import { caseCounts, expectCodedOutcome, mutated } from './fuzz-support.ts';
+import { runCli } from '../support/run-cli.ts';
+import { caseCounts, count, expectCodedOutcome, mutated } from './fuzz-support.ts';
 
 const ISSUER = 'https://oidc.example.com/fuzz';
 const policy = makePolicy({ ...DEFAULT_POLICY_INPUT, keySpec: 'ECC_NIST_P256' });
@@ -172,6 +176,34 @@ describe('fuzz: tokens for verify', () => {
       ),
       { numRuns: RUNS, endOnFailure: true },
     );
+  });
+});
+
+describe('fuzz: irsa-anywhere verify (the command, token from a file)', () => {
+  it('random and mutated token files end in one coded error line, never UNEXPECTED', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'irsa-fuzz-verify-'));
+    try {
+      const file = join(dir, 'token');
+      const content = fc.oneof(
+        mutated(validToken),
+        fc.string({ maxLength: 200 }),
+        fc.uint8Array({ maxLength: 200 }),
+      );
+      await fc.assert(
+        fc.asyncProperty(content, async (bytes) => {
+          count('verify-command');
+          await writeFile(file, bytes);
+          // A loopback issuer with nothing listening: tokens that pass the offline checks fail to fetch.
+          const result = await runCli('verify', '--issuer', 'http://127.0.0.1:9/fuzz', '--token', file);
+          expect(result.code).not.toBe(0);
+          expect(result.stderr).toMatch(/^error [A-Z][A-Z0-9_]+: /);
+          expect(result.stderr).not.toMatch(/^error UNEXPECTED/);
+        }),
+        { numRuns: Math.min(RUNS, 300), endOnFailure: true },
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
