@@ -46,6 +46,7 @@ export interface FakeObject {
   etag: string;
   metadata: Record<string, string>;
   cacheControl: string | undefined;
+  contentType: string | undefined;
 }
 
 /** A KMS key: asymmetric (with a real key pair) or symmetric (a wrapping key). */
@@ -55,6 +56,8 @@ export interface FakeKmsKey {
   tags: Record<string, string>;
   privateKey?: KeyObject;
   spki?: Uint8Array;
+  /** PendingWindowInDays of the ScheduleKeyDeletion call, once scheduled. */
+  deletionWindow?: number;
 }
 
 interface Ciphertext {
@@ -104,9 +107,32 @@ export class FakeAws {
     return keyId;
   }
 
+  object(bucket: string, key: string): FakeObject | undefined {
+    return this.state.objects.get(`${bucket}/${key}`);
+  }
+
   text(bucket: string, key: string): string | undefined {
-    const object = this.state.objects.get(`${bucket}/${key}`);
+    const object = this.object(bucket, key);
     return object === undefined ? undefined : new TextDecoder().decode(object.body);
+  }
+
+  /** Writes an object directly, outside any process (a concurrent writer, or a corrupted file). */
+  putObject(
+    bucket: string,
+    key: string,
+    content: string | Uint8Array,
+    options: { metadata?: Record<string, string>; cacheControl?: string; contentType?: string } = {},
+  ): string {
+    const body = bytes(content);
+    const etag = `"${createHash('md5').update(body).digest('hex')}"`;
+    this.state.objects.set(`${bucket}/${key}`, {
+      body,
+      etag,
+      metadata: { ...(options.metadata ?? {}) },
+      cacheControl: options.cacheControl,
+      contentType: options.contentType,
+    });
+    return etag;
   }
 
   /** Every private key this account holds or has wrapped, as PKCS#8 DER (to scan logs for them). */
@@ -146,19 +172,35 @@ export class FakeProcess {
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
   });
+  readonly s3Mock = mockClient(this.s3);
+  readonly kmsMock = mockClient(this.kms);
   readonly calls: string[] = [];
   /** Set when the process died: later calls never reach AWS. */
   dead = false;
-  #fault: { position: number; kind: FaultKind } | undefined;
+  /** Runs inside every PutObject, before its conditions are checked (to simulate a concurrent writer). */
+  beforePut: ((bucket: string, key: string) => void) | undefined;
+  #fault: { position: number; kind: FaultKind; error: (() => Error) | undefined } | undefined;
   #pause: { position: number; until: Promise<void>; reached: () => void } | undefined;
 
   constructor(private readonly aws: FakeAws) {
     this.#install();
   }
 
-  /** Fails call number `position` (0-based) in the way `kind` says. */
-  arm(position: number, kind: FaultKind): void {
-    this.#fault = { position, kind };
+  /**
+   * Fails call number `position` (0-based in `calls`) once, in the way `kind` says; an `error`
+   * fault throws `error()` when given (an SDK-shaped InternalError otherwise).
+   */
+  arm(position: number, kind: FaultKind, error?: () => Error): void {
+    this.#fault = { position, kind, error };
+  }
+
+  /** The position of the armed fault that has not fired yet, if any. */
+  get armed(): number | undefined {
+    return this.#fault?.position;
+  }
+
+  disarm(): void {
+    this.#fault = undefined;
   }
 
   /**
@@ -175,8 +217,10 @@ export class FakeProcess {
     if (this.dead) throw new ProcessDeath(-1);
     const position = this.calls.length;
     this.calls.push(name);
-    const fault = this.#fault?.position === position ? this.#fault.kind : undefined;
-    if (fault === 'error') throw awsError('InternalError', 500, 'injected service error');
+    const armed = this.#fault?.position === position ? this.#fault : undefined;
+    if (armed !== undefined) this.#fault = undefined;
+    const fault = armed?.kind;
+    if (fault === 'error') throw armed?.error?.() ?? awsError('InternalError', 500, 'injected service error');
     if (fault === 'timeout-before')
       throw Object.assign(new Error('injected timeout (request not applied)'), { name: 'TimeoutError' });
     const result = effect();
@@ -197,8 +241,8 @@ export class FakeProcess {
 
   #install(): void {
     const aws = this.aws;
-    const s3 = mockClient(this.s3);
-    const kms = mockClient(this.kms);
+    const s3 = this.s3Mock;
+    const kms = this.kmsMock;
     const objects = () => aws.state.objects;
     const keys = () => aws.state.keys;
     s3.on(GetObjectCommand).callsFake((input) =>
@@ -217,18 +261,15 @@ export class FakeProcess {
     );
     s3.on(PutObjectCommand).callsFake((input) =>
       this.#call('s3:PutObject', () => {
-        const id = `${input.Bucket}/${input.Key}`;
-        const existing = objects().get(id);
+        this.beforePut?.(input.Bucket ?? '', input.Key ?? '');
+        const existing = objects().get(`${input.Bucket}/${input.Key}`);
         if (input.IfNoneMatch === '*' && existing !== undefined) throw awsError('PreconditionFailed', 412);
         if (input.IfMatch !== undefined && existing?.etag !== input.IfMatch)
           throw awsError('PreconditionFailed', 412);
-        const body = bytes(input.Body);
-        const etag = `"${createHash('md5').update(body).digest('hex')}"`;
-        objects().set(id, {
-          body,
-          etag,
-          metadata: { ...(input.Metadata ?? {}) },
+        const etag = aws.putObject(input.Bucket ?? '', input.Key ?? '', bytes(input.Body), {
+          metadata: input.Metadata,
           cacheControl: input.CacheControl,
+          contentType: input.ContentType,
         });
         return { ETag: etag };
       }),
@@ -282,6 +323,7 @@ export class FakeProcess {
         const found = key(input.KeyId);
         if (found.state === 'PendingDeletion') throw awsError('KMSInvalidStateException', 400);
         found.state = 'PendingDeletion';
+        found.deletionWindow = input.PendingWindowInDays;
         return { KeyId: input.KeyId };
       }),
     );

@@ -208,8 +208,8 @@ describe('rotate handler: failures', () => {
     world.beforeKeysetPut = () => {
       if (raced) return;
       raced = true;
-      // Another run wrote the same document meanwhile: the ETag changes, our If-Match loses.
-      world.putRaw(BUCKETS.state, 'keyset.json', world.text(BUCKETS.state, 'keyset.json') ?? '');
+      // Another run rewrote the document meanwhile (same keys, new bytes): the ETag changes, our If-Match loses.
+      world.putRaw(BUCKETS.state, 'keyset.json', `${world.text(BUCKETS.state, 'keyset.json') ?? ''}\n`);
     };
     const result = await invoke();
     expect(raced).toBe(true);

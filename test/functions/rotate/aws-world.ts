@@ -1,202 +1,72 @@
 /**
- * A small stateful fake of the S3 and KMS APIs the Lambdas use, on top of aws-sdk-client-mock:
- * objects with ETags and conditional writes, KMS keys with real key pairs, and fault injection
- * ("fail the n-th AWS call once"). Used by the rotate and bootstrap handler tests.
+ * The rotate and bootstrap handler tests' view of one fake AWS account: a thin layer over the
+ * shared stateful fake in test/support/aws-fakes.ts (objects with ETags and conditional writes,
+ * KMS keys with real key pairs) that gives the handler one process's clients, a call log, a
+ * one-shot fault by call position and a hook before keyset.json writes.
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import {
-  CreateKeyCommand,
-  DescribeKeyCommand,
-  GetPublicKeyCommand,
-  KMSClient,
-  ScheduleKeyDeletionCommand,
-  type Tag,
-  TagResourceCommand,
-} from '@aws-sdk/client-kms';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 import type { AwsClients } from '#adapters/compose.ts';
 import { type Keyset, PUBLISHED_STATES } from '#core/keyset.ts';
 import { parseKeyset } from '#core/keyset-parse.ts';
 import { kidFromSpki } from '#core/kid.ts';
-import { awsError, body } from '../adapters/aws/aws-fakes.ts';
+import { awsError, FakeAws, type FakeKmsKey, type FakeObject } from '../../support/aws-fakes.ts';
 
-interface StoredObject {
-  body: Uint8Array;
-  etag: string;
-  metadata: Record<string, string>;
-  cacheControl: string | undefined;
-  contentType: string | undefined;
-}
-
-interface FakeKey {
-  spki: Uint8Array;
-  spec: string;
-  tags: Record<string, string>;
-  state: 'Enabled' | 'PendingDeletion';
-  deletionWindow?: number;
-}
-
-function bytes(value: unknown): Uint8Array {
-  if (typeof value === 'string') return new TextEncoder().encode(value);
-  if (value instanceof Uint8Array) return value;
-  throw new Error('fake S3 only stores strings and bytes');
-}
-
-/** One fake AWS account: buckets, KMS keys, a call log and an optional one-shot fault. */
+/** One fake AWS account seen by one process: its clients, call log and an optional one-shot fault. */
 export class AwsWorld {
-  readonly s3Mock = mockClient(S3Client);
-  readonly kmsMock = mockClient(KMSClient);
-  readonly clients: AwsClients = {
-    s3: new S3Client({ region: 'us-east-1' }),
-    kms: new KMSClient({ region: 'us-east-1' }),
-  };
-  readonly objects = new Map<string, StoredObject>();
-  readonly keys = new Map<string, FakeKey>();
-  readonly calls: string[] = [];
-  /** Fail the call with this index in `calls` (once), with `faultError`. */
-  failAt: number | undefined;
+  readonly aws = new FakeAws();
+  readonly #process = this.aws.process();
+  readonly clients: AwsClients = this.#process;
+  readonly s3Mock = this.#process.s3Mock;
+  readonly kmsMock = this.#process.kmsMock;
+  /** Every AWS call the handler made, in order (tests may truncate it). */
+  readonly calls = this.#process.calls;
   faultError: () => Error = () => awsError('InternalError', 500, 'injected fault');
   /** Runs just before a keyset.json PutObject is applied (to simulate a concurrent writer). */
   beforeKeysetPut: (() => void) | undefined;
-  #etag = 0;
 
   constructor() {
-    this.reset();
+    this.#process.beforePut = (_bucket, key) => {
+      if (key === 'keyset.json') this.beforeKeysetPut?.();
+    };
+  }
+
+  /** Fail the call with this index in `calls` (once), with `faultError`; undefined once it fired. */
+  get failAt(): number | undefined {
+    return this.#process.armed;
+  }
+
+  set failAt(position: number | undefined) {
+    if (position === undefined) this.#process.disarm();
+    else this.#process.arm(position, 'error', () => this.faultError());
+  }
+
+  get keys(): Map<string, FakeKmsKey> {
+    return this.aws.state.keys;
   }
 
   reset(): void {
-    this.s3Mock.reset();
-    this.kmsMock.reset();
-    this.objects.clear();
-    this.keys.clear();
+    this.aws.restore({ objects: new Map(), keys: new Map(), ciphertexts: new Map() });
+    this.s3Mock.resetHistory();
+    this.kmsMock.resetHistory();
     this.calls.length = 0;
-    this.failAt = undefined;
+    this.#process.disarm();
+    this.faultError = () => awsError('InternalError', 500, 'injected fault');
     this.beforeKeysetPut = undefined;
-    this.#install();
-  }
-
-  #gate(name: string): void {
-    this.calls.push(name);
-    if (this.failAt !== undefined && this.calls.length - 1 === this.failAt) {
-      this.failAt = undefined;
-      throw this.faultError();
-    }
   }
 
   /** Puts an object directly (a concurrent writer, or a corrupted keyset). */
   putRaw(bucket: string, key: string, content: string): void {
-    this.#etag += 1;
-    this.objects.set(`${bucket}/${key}`, {
-      body: bytes(content),
-      etag: `"e${this.#etag}"`,
-      metadata: {},
-      cacheControl: undefined,
-      contentType: 'application/json',
-    });
+    this.aws.putObject(bucket, key, content, { contentType: 'application/json' });
   }
 
   text(bucket: string, key: string): string | undefined {
-    const object = this.objects.get(`${bucket}/${key}`);
-    return object === undefined ? undefined : new TextDecoder().decode(object.body);
+    return this.aws.text(bucket, key);
   }
 
-  object(bucket: string, key: string): StoredObject | undefined {
-    return this.objects.get(`${bucket}/${key}`);
-  }
-
-  #install(): void {
-    const notFound = () => awsError('NoSuchKey', 404);
-    this.s3Mock.on(GetObjectCommand).callsFake(async (input) => {
-      this.#gate('s3:GetObject');
-      const object = this.objects.get(`${input.Bucket}/${input.Key}`);
-      if (object === undefined) throw notFound();
-      return { Body: body(object.body), ETag: object.etag };
-    });
-    this.s3Mock.on(HeadObjectCommand).callsFake(async (input) => {
-      this.#gate('s3:HeadObject');
-      const object = this.objects.get(`${input.Bucket}/${input.Key}`);
-      if (object === undefined) throw awsError('NotFound', 404);
-      return { ETag: object.etag, Metadata: object.metadata, CacheControl: object.cacheControl };
-    });
-    this.s3Mock.on(PutObjectCommand).callsFake(async (input) => {
-      this.#gate('s3:PutObject');
-      const id = `${input.Bucket}/${input.Key}`;
-      if (input.Key === 'keyset.json') this.beforeKeysetPut?.();
-      const existing = this.objects.get(id);
-      if (input.IfNoneMatch === '*' && existing !== undefined) throw awsError('PreconditionFailed', 412);
-      if (input.IfMatch !== undefined && existing?.etag !== input.IfMatch)
-        throw awsError('PreconditionFailed', 412);
-      this.#etag += 1;
-      const etag = `"e${this.#etag}"`;
-      this.objects.set(id, {
-        body: bytes(input.Body),
-        etag,
-        metadata: { ...(input.Metadata ?? {}) },
-        cacheControl: input.CacheControl,
-        contentType: input.ContentType,
-      });
-      return { ETag: etag };
-    });
-    this.s3Mock.on(DeleteObjectCommand).callsFake(async (input) => {
-      this.#gate('s3:DeleteObject');
-      this.objects.delete(`${input.Bucket}/${input.Key}`);
-      return {};
-    });
-    this.kmsMock.on(CreateKeyCommand).callsFake(async (input) => {
-      this.#gate('kms:CreateKey');
-      const spec = input.KeySpec ?? 'SYMMETRIC_DEFAULT';
-      const pair =
-        spec === 'RSA_2048'
-          ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-          : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const keyId = randomUUID();
-      const tags = Object.fromEntries((input.Tags ?? []).map((t: Tag) => [t.TagKey ?? '', t.TagValue ?? '']));
-      const spki = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
-      this.keys.set(keyId, { spki, spec, tags, state: 'Enabled' });
-      return { KeyMetadata: { KeyId: keyId, Arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}` } };
-    });
-    const key = (id: string | undefined): FakeKey => {
-      const found = id === undefined ? undefined : this.keys.get(id);
-      if (found === undefined) throw awsError('NotFoundException', 400);
-      return found;
-    };
-    this.kmsMock.on(GetPublicKeyCommand).callsFake(async (input) => {
-      this.#gate('kms:GetPublicKey');
-      const found = key(input.KeyId);
-      return { PublicKey: found.spki, KeySpec: found.spec };
-    });
-    this.kmsMock.on(TagResourceCommand).callsFake(async (input) => {
-      this.#gate('kms:TagResource');
-      const found = key(input.KeyId);
-      for (const tag of input.Tags ?? []) found.tags[tag.TagKey ?? ''] = tag.TagValue ?? '';
-      return {};
-    });
-    this.kmsMock.on(ScheduleKeyDeletionCommand).callsFake(async (input) => {
-      this.#gate('kms:ScheduleKeyDeletion');
-      const found = key(input.KeyId);
-      if (found.state === 'PendingDeletion') throw awsError('KMSInvalidStateException', 400);
-      found.state = 'PendingDeletion';
-      found.deletionWindow = input.PendingWindowInDays;
-      return {};
-    });
-    this.kmsMock.on(DescribeKeyCommand).callsFake(async (input) => {
-      this.#gate('kms:DescribeKey');
-      return { KeyMetadata: { KeyId: input.KeyId, KeyState: key(input.KeyId).state } };
-    });
-  }
-
-  /** Calls whose name starts with one of the prefixes. */
-  count(...names: string[]): number {
-    return this.calls.filter((call) => names.includes(call)).length;
+  object(bucket: string, key: string): FakeObject | undefined {
+    return this.aws.object(bucket, key);
   }
 
   /**
