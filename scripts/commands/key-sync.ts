@@ -12,7 +12,7 @@ import type { Register } from '../cli.ts';
 import { atomicWrite, DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
-import { ExitCode, type Io, parseIntFlag, runCommand } from '../lib/cli-support.ts';
+import { ExitCode, type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
 import { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } from '../lib/key-sync/run.ts';
 import { syncOnce } from '../lib/key-sync/sync.ts';
 import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
@@ -113,9 +113,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
             return;
           }
           const stop = new AbortController();
-          const onSignal = (): void => stop.abort();
-          process.once('SIGTERM', onSignal);
-          process.once('SIGINT', onSignal);
+          void shutdownSignal().then(() => stop.abort());
           const failures = await runSyncLoop(io, options, {
             intervalMs,
             json: flags.json === true,

@@ -7,7 +7,7 @@ import { parseKeySpec } from '#adapters/local/local-config.ts';
 import { buildTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
 import { verifyToken } from '#core/verify-token.ts';
 import type { Register } from '../cli.ts';
-import { type Io, parseIntFlag, runCommand } from '../lib/cli-support.ts';
+import { type Io, parseIntFlag, runCommand, waitForShutdown } from '../lib/cli-support.ts';
 import { fetchJson } from '../lib/fetch-json.ts';
 import { mintLocalToken, type RunningLocalIssuer, startLocalIssuer } from '../lib/local-issuer.ts';
 import { assertLoopbackHost } from '../lib/local-server.ts';
@@ -106,15 +106,7 @@ export const register: Register = (program, io, setExit) => {
         return;
       }
       const issuer = running;
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          issuer.close().then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await waitForShutdown(() => issuer.close());
       setExit(0);
     });
 };

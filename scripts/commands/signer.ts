@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import type { Register } from '../cli.ts';
-import { type Io, parseIntFlag, runCommand } from '../lib/cli-support.ts';
+import { type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
 import { kmsBackend, localBackend, parseStateUrl, type SignerBackend } from '../lib/signer/backends.ts';
 import { resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
@@ -128,19 +128,6 @@ function backendFor(flags: ServeFlags): SignerBackend {
   });
 }
 
-/** Resolves when the process is asked to stop (SIGTERM or SIGINT). */
-function stopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const handler = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', handler);
-      process.off('SIGINT', handler);
-      resolve(signal);
-    };
-    process.on('SIGTERM', handler);
-    process.on('SIGINT', handler);
-  });
-}
-
 async function serve(opts: ServeOptions, io: Io): Promise<void> {
   if (!(LOG_LEVELS as readonly string[]).includes(opts.logLevel)) {
     throw new IrsaError(
@@ -152,7 +139,7 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
   const { flags, settings } = parseServeFlags(opts);
   const log = jsonLog({ minLevel: opts.logLevel as LogLevel, write: (line) => io.err(line) });
   const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
-  const stopping = stopSignal();
+  const stopping = shutdownSignal();
   const signer = await startSigner({
     socket: flags.socket,
     backend: backendFor(flags),

@@ -74,3 +74,28 @@ export function parseTimeFlag(flag: string, value: string): Date {
   }
   return date;
 }
+
+/**
+ * Resolves with the signal when the process is asked to stop (SIGINT or SIGTERM). Both listeners
+ * are removed on the first one, so a second signal gets Node's default handling.
+ */
+export function shutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const handler = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', handler);
+      process.off('SIGINT', handler);
+      resolve(signal);
+    };
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
+  });
+}
+
+/**
+ * Waits for SIGINT or SIGTERM, then runs `close`; resolves once it settled (a failing close is
+ * ignored: the process is going away either way).
+ */
+export async function waitForShutdown(close: () => Promise<void>): Promise<void> {
+  await shutdownSignal();
+  await close().catch(() => undefined);
+}
