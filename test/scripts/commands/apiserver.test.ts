@@ -15,26 +15,16 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { register } from '#scripts/commands/apiserver.ts';
+import { runRegistered } from '../../support/run-cli.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/apiserver');
 const REAL = readFileSync(join(FIXTURES, 'kubeadm-real-1.34-kms.in.yaml'), 'utf8');
 const ISSUER = 'https://oidc.example.com/prod';
 const BIN = join(import.meta.dirname, '../../../scripts/bin.mjs');
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
-  const program = new Command('irsa-anywhere').exitOverride();
-  register(program, { out: (s) => out.push(s), err: (s) => err.push(s) }, (c) => {
-    code = c;
-  });
-  await program.parseAsync(['node', 'irsa-anywhere', ...args]);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (args: string[]) => runRegistered(register, args);
 
 function workdir(content: string, mode = 0o600): { dir: string; file: string; backups: string } {
   const dir = mkdtempSync(join(tmpdir(), 'apiserver-'));

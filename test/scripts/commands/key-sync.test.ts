@@ -2,21 +2,11 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { register } from '#scripts/commands/key-sync.ts';
+import { runRegistered } from '../../support/run-cli.ts';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
-  const program = new Command('irsa-anywhere').exitOverride();
-  register(program, { out: (s) => out.push(s), err: (s) => err.push(s) }, (c) => {
-    code = c;
-  });
-  await program.parseAsync(['node', 'irsa-anywhere', ...args]);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (args: string[]) => runRegistered(register, args);
 
 describe('key-sync command', () => {
   it('install-timer --write writes a service running key-sync --once with the same source flags', async () => {
