@@ -11,7 +11,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { composeAws } from '#adapters/compose.ts';
+import { composeRotation } from '#adapters/compose.ts';
 import { composeLocal } from '#adapters/local/compose-local.ts';
 import { parseConfig } from '#core/config.ts';
 import { isIrsaError } from '#core/errors.ts';
@@ -62,6 +62,21 @@ function expectNoKeyMaterial(what: string, text: string, secrets: readonly Uint8
   expect(PRIVATE_MEMBER.test(text), `${what}: a private JWK member`).toBe(false);
   const leaked = fragments(secrets).findIndex((piece) => text.includes(piece));
   expect(leaked, `${what}: a fragment of a private key`).toBe(-1);
+}
+
+/** `trust-policy` for one service account, for `issuer`. */
+function trustPolicyArgs(issuer: string): string[] {
+  return [
+    'trust-policy',
+    '--issuer',
+    issuer,
+    '--account-id',
+    '111122223333',
+    '--namespace',
+    'team',
+    '--service-account',
+    'app',
+  ];
 }
 
 /** A fake account with a wrapping key, and the stack configuration for `mode`. */
@@ -158,13 +173,7 @@ describe('key files and sockets are created 0600', () => {
   it('key-sync: signing.key is 0600 (file mode, unwrapped from KMS)', async () => {
     const { aws, config } = stackAccount('file');
     const proc = aws.process();
-    await runRotation({
-      ...composeAws(config, proc),
-      policy: config.policy,
-      cluster: 'sec',
-      issuer: config.issuer,
-      clock: () => new Date('2026-01-01T00:00:00Z'),
-    });
+    await runRotation({ ...composeRotation(config, proc), clock: () => new Date('2026-01-01T00:00:00Z') });
     const keyDir = join(await tempDir('irsa-sec-keysync-'), 'keys');
     const report = await syncOnce({
       s3: proc.s3,
@@ -215,17 +224,7 @@ describe('the CLI refuses http issuers outside loopback', () => {
     it(`refuses ${issuer} in verify, trust-policy and apiserver configure`, async () => {
       const runs = [
         await runCli('verify', '--issuer', issuer, '--token', tokenFile),
-        await runCli(
-          'trust-policy',
-          '--issuer',
-          issuer,
-          '--account-id',
-          '111122223333',
-          '--namespace',
-          'team',
-          '--service-account',
-          'app',
-        ),
+        await runCli(...trustPolicyArgs(issuer)),
         await runCli(
           'apiserver',
           'configure',
@@ -294,17 +293,7 @@ describe('logs and output hold no key material', () => {
     const keyset = parseKeyset(await readFile(join(dir, 'state', 'keyset.json'), 'utf8'));
     const secrets = await localSecrets(dir);
     await run('rotate', '--dir', dir, '--at', at, '--revoke', activeKey(keyset)?.kid ?? '', '--json');
-    await run(
-      'trust-policy',
-      '--issuer',
-      'https://oidc.example.com/x',
-      '--account-id',
-      '111122223333',
-      '--namespace',
-      'team',
-      '--service-account',
-      'app',
-    );
+    await run(...trustPolicyArgs('https://oidc.example.com/x'));
     await run('webhook', '--help');
     expect(outputs.length).toBeGreaterThan(8);
     expect(secrets.length).toBeGreaterThan(1);
@@ -319,13 +308,7 @@ describe('logs and output hold no key material', () => {
       const logger = new Logger({ serviceName: 'irsa-anywhere-rotate', logLevel: 'DEBUG' });
       const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'irsa-anywhere-rotate' });
       const handler = makeHandler({
-        rotation: {
-          ...composeAws(config, aws.process()),
-          policy: config.policy,
-          cluster: 'sec',
-          issuer: config.issuer,
-          clock: () => now,
-        },
+        rotation: { ...composeRotation(config, aws.process()), clock: () => now },
         logger,
         metrics,
       });

@@ -19,7 +19,7 @@ import {
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { composeAws } from '#adapters/compose.ts';
+import { composeRotation } from '#adapters/compose.ts';
 import { parseConfig } from '#core/config.ts';
 import { makeHandler } from '../../../functions/rotate/app.ts';
 import { median } from './stats.ts';
@@ -165,13 +165,7 @@ async function countSteadyRuns(runs: number): Promise<SteadyStateFigures> {
       kms: new KMSClient({ region: 'us-east-1' }),
     };
     const handler = makeHandler({
-      rotation: {
-        ...composeAws(config, clients),
-        policy: config.policy,
-        cluster: config.cluster,
-        issuer: config.issuer,
-        clock: () => new Date(),
-      },
+      rotation: composeRotation(config, clients),
       logger: new Logger({ serviceName: 'bench', logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'IrsaAnywhereBench', serviceName: 'bench' }),
     });

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { composeAws } from '#adapters/compose.ts';
+import { composeRotation } from '#adapters/compose.ts';
 import { parseConfig } from '#core/config.ts';
 import {
   METRICS_NAMESPACE,
@@ -43,13 +43,7 @@ function setup(keySpec: 'RSA_2048' | 'ECC_NIST_P256' = 'ECC_NIST_P256') {
   vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
   const logError = vi.spyOn(logger, 'error');
   const handler = makeHandler({
-    rotation: {
-      ...composeAws(config, world.clients),
-      policy: config.policy,
-      cluster: config.cluster,
-      issuer: config.issuer,
-      clock: () => now,
-    },
+    rotation: { ...composeRotation(config, world.clients), clock: () => now },
     logger,
     metrics,
   });

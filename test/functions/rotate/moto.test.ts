@@ -11,8 +11,8 @@ import { CreateKeyCommand, GetPublicKeyCommand, ListResourceTagsCommand } from '
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { unwrapPrivateKey } from '#adapters/aws/kms-wrapped-keys.ts';
-import { type AwsClients, composeAws, createAwsClients } from '#adapters/compose.ts';
-import { parseConfig } from '#core/config.ts';
+import { type AwsClients, composeRotation, createAwsClients } from '#adapters/compose.ts';
+import { parseConfig, type StackConfig } from '#core/config.ts';
 import { publicJwkFromSpki } from '#core/jwk.ts';
 import { parseKeyset } from '#core/keyset-parse.ts';
 import { kidFromSpki } from '#core/kid.ts';
@@ -44,6 +44,17 @@ describe.skipIf(!HAVE_MOTO)('rotate handler against moto_server', () => {
     await moto?.stop();
   });
 
+  /** The rotate handler wired the way handler.ts does, on the moto clients, at `clock`. */
+  function rotateHandler(config: StackConfig, clock: () => Date) {
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'test' });
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+    return makeHandler({
+      rotation: { ...composeRotation(config, clients), clock },
+      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      metrics,
+    });
+  }
+
   async function text(bucket: string, key: string): Promise<string> {
     const out = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return (await out.Body?.transformToString()) ?? '';
@@ -57,19 +68,7 @@ describe.skipIf(!HAVE_MOTO)('rotate handler against moto_server', () => {
       PUBLIC_BUCKET: 'public-bucket',
     });
     let now = new Date('2026-03-01T00:00:00Z');
-    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'test' });
-    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
-    const handler = makeHandler({
-      rotation: {
-        ...composeAws(config, clients),
-        policy: config.policy,
-        cluster: 'prod',
-        issuer: ISSUER,
-        clock: () => now,
-      },
-      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-      metrics,
-    });
+    const handler = rotateHandler(config, () => now);
     const invoke = (event: unknown = {}) => handler(event, lambdaContext()) as Promise<RotateResult>;
 
     const first = await invoke();
@@ -127,19 +126,7 @@ describe.skipIf(!HAVE_MOTO)('rotate handler against moto_server', () => {
       KEY_SPEC: 'ECC_NIST_P256',
       WRAPPING_KEY_ID: wrappingKeyId,
     });
-    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'test' });
-    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
-    const handler = makeHandler({
-      rotation: {
-        ...composeAws(config, clients),
-        policy: config.policy,
-        cluster: 'filecluster',
-        issuer: config.issuer,
-        clock: () => new Date('2026-03-01T00:00:00Z'),
-      },
-      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-      metrics,
-    });
+    const handler = rotateHandler(config, () => new Date('2026-03-01T00:00:00Z'));
     const result = (await handler({}, lambdaContext())) as RotateResult;
     const keyset = parseKeyset(await text('file-state', 'keyset.json'));
     const record = keyset.keys[0];
