@@ -12,7 +12,8 @@ import {
   physicalResourceId,
 } from '../../../functions/bootstrap/app.ts';
 import { putOnce } from '../../../functions/bootstrap/https-put.ts';
-import { AwsWorld, lambdaContext } from '../rotate/aws-world.ts';
+import { lambdaContext } from '../../support/lambda-context.ts';
+import { AwsWorld } from '../rotate/aws-world.ts';
 
 const BUCKETS = { state: 'state-bucket', public: 'public-bucket' };
 const world = new AwsWorld();
@@ -50,7 +51,8 @@ function setup(
       }),
     logger,
   });
-  const invoke = (event: unknown) => handler(event, lambdaContext(options.remainingMs ?? 60_000));
+  const invoke = (event: unknown) =>
+    handler(event, lambdaContext({ remainingMs: options.remainingMs ?? 60_000 }));
   return { invoke, answers, logger };
 }
 

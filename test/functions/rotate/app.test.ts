@@ -10,7 +10,8 @@ import {
   parseRotateEvent,
   type RotateResult,
 } from '../../../functions/rotate/app.ts';
-import { AwsWorld, lambdaContext } from './aws-world.ts';
+import { lambdaContext } from '../../support/lambda-context.ts';
+import { AwsWorld } from './aws-world.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -4,8 +4,6 @@
  * KMS keys with real key pairs) that gives the handler one process's clients, a call log, a
  * one-shot fault by call position and a hook before keyset.json writes.
  */
-import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import type { AwsClients } from '#adapters/compose.ts';
 import { type Keyset, PUBLISHED_STATES } from '#core/keyset.ts';
@@ -102,22 +100,4 @@ export class AwsWorld {
     }
     return keyset;
   }
-}
-
-/** A minimal Lambda context. */
-export function lambdaContext(remainingMs = 60_000): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'irsa-anywhere-test-rotate',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:irsa-anywhere-test-rotate',
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/irsa-anywhere-test-rotate',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }

@@ -17,7 +17,7 @@ import { publicJwkFromSpki } from '#core/jwk.ts';
 import { parseKeyset } from '#core/keyset-parse.ts';
 import { kidFromSpki } from '#core/kid.ts';
 import { METRICS_NAMESPACE, makeHandler, type RotateResult } from '../../../functions/rotate/app.ts';
-import { lambdaContext } from './aws-world.ts';
+import { lambdaContext } from '../../support/lambda-context.ts';
 import { type Moto, motoAvailable, startMoto } from './moto-server.ts';
 
 const HAVE_MOTO = motoAvailable('the rotate handler end-to-end test against moto');
