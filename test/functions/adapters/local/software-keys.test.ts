@@ -25,6 +25,19 @@ async function created(spec: KeySpec) {
   return { dir, keys, made, record };
 }
 
+/** Signs `header.claims` with a new key of `spec`; returns the input, signature and public key. */
+async function signed(spec: KeySpec) {
+  const { keys, record } = await created(spec);
+  const input = new TextEncoder().encode('header.claims');
+  const signature = await keys.sign(record, input);
+  const publicKey = createPublicKey({
+    key: Buffer.from(record.publicKeySpki, 'base64'),
+    format: 'der',
+    type: 'spki',
+  });
+  return { input, signature, publicKey };
+}
+
 describe('LocalKeys', () => {
   it.each(['RSA_2048', 'ECC_NIST_P256'] as const)(
     'creates a %s key file 0600 in a 0700 directory, named by kid',
@@ -37,27 +50,13 @@ describe('LocalKeys', () => {
   );
 
   it('signs RS256 so the public key verifies it', async () => {
-    const { keys, record } = await created('RSA_2048');
-    const input = new TextEncoder().encode('header.claims');
-    const signature = await keys.sign(record, input);
-    const publicKey = createPublicKey({
-      key: Buffer.from(record.publicKeySpki, 'base64'),
-      format: 'der',
-      type: 'spki',
-    });
+    const { input, signature, publicKey } = await signed('RSA_2048');
     expect(signature).toHaveLength(256);
     expect(verify('sha256', input, publicKey, signature)).toBe(true);
   });
 
   it('signs ES256 in JOSE r||s form: exactly 64 bytes', async () => {
-    const { keys, record } = await created('ECC_NIST_P256');
-    const input = new TextEncoder().encode('header.claims');
-    const signature = await keys.sign(record, input);
-    const publicKey = createPublicKey({
-      key: Buffer.from(record.publicKeySpki, 'base64'),
-      format: 'der',
-      type: 'spki',
-    });
+    const { input, signature, publicKey } = await signed('ECC_NIST_P256');
     expect(signature).toHaveLength(64);
     expect(verify('sha256', input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true);
   });
