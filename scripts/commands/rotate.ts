@@ -4,6 +4,7 @@ import { IrsaError } from '#core/errors.ts';
 import type { Register } from '../cli.ts';
 import { parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
 import { rotateLocal } from '../lib/local-issuer.ts';
+import { rotateStackCommand, stackClients } from '../lib/stack/commands.ts';
 
 interface RotateOptions {
   dir: string;
@@ -11,6 +12,8 @@ interface RotateOptions {
   revoke?: string;
   at?: string;
   json?: boolean;
+  stack?: string;
+  region?: string;
 }
 
 export const register: Register = (program, io, setExit) => {
@@ -28,6 +31,8 @@ export const register: Register = (program, io, setExit) => {
     )
     .option('--at <iso-time>', 'run as if at this time (testing and drills)')
     .option('--json', 'print the steps as JSON')
+    .option('--stack <name>', 'a deployed stack: invoke its rotate function instead of rotating locally')
+    .option('--region <region>', 'AWS region of --stack (default: AWS_REGION)')
     .action(async (opts: RotateOptions) => {
       setExit(
         await runCommand(io, async () => {
@@ -37,6 +42,22 @@ export const register: Register = (program, io, setExit) => {
               '--now and --revoke cannot be combined.',
               'Run rotate --revoke <kid> alone: it makes a new key active when it revokes the active one.',
             );
+          }
+          if (opts.stack !== undefined) {
+            if (opts.at !== undefined) {
+              throw new IrsaError(
+                'USAGE_CONFLICT',
+                '--at cannot be used with --stack.',
+                'The deployed function runs at the current time; drop --at.',
+              );
+            }
+            const options = { stack: opts.stack, now: opts.now === true, json: opts.json === true };
+            await rotateStackCommand(
+              io,
+              opts.revoke === undefined ? options : { ...options, revoke: opts.revoke },
+              stackClients(opts.region),
+            );
+            return;
           }
           await assertLocalDir(opts.dir);
           const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);

@@ -7,6 +7,7 @@ import { nextTransition } from '#core/planner.ts';
 import type { RotationPolicy } from '#core/policy.ts';
 import type { Register } from '../cli.ts';
 import { parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
+import { stackClients, statusStackCommand } from '../lib/stack/commands.ts';
 
 /** "3d 4h", "5h 2m", "40s": an age for people. */
 export function formatAge(seconds: number): string {
@@ -46,9 +47,17 @@ export const register: Register = (program, io, setExit) => {
     .option('--dir <dir>', 'local issuer directory', '.irsa-anywhere')
     .option('--at <iso-time>', 'as if at this time')
     .option('--json', 'print as JSON')
-    .action(async (opts: { dir: string; at?: string; json?: boolean }) => {
+    .option('--stack <name>', 'a deployed stack instead of the local directory (reads its outputs)')
+    .option('--region <region>', 'AWS region of --stack (default: AWS_REGION)')
+    .action(async (opts: { dir: string; at?: string; json?: boolean; stack?: string; region?: string }) => {
       setExit(
         await runCommand(io, async () => {
+          if (opts.stack !== undefined) {
+            const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+            const options = { stack: opts.stack, json: opts.json === true, now: at };
+            await statusStackCommand(io, options, stackClients(opts.region));
+            return;
+          }
           await assertLocalDir(opts.dir);
           const { policy } = await readLocalConfig(opts.dir);
           const current = await composeLocal(opts.dir).store.read();

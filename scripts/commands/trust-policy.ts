@@ -4,6 +4,7 @@ import { assertServiceAccountName } from '#core/projected-token.ts';
 import { buildTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
 import type { Register } from '../cli.ts';
 import { printJson, runCommand } from '../lib/cli-support.ts';
+import { createRoleCommand } from '../lib/stack/create-role.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -14,6 +15,7 @@ interface TrustPolicyOptions {
   serviceAccount: string[];
   audience: string;
   partition: string;
+  roleName?: string;
 }
 
 export const register: Register = (program, io, setExit) => {
@@ -32,6 +34,7 @@ export const register: Register = (program, io, setExit) => {
     )
     .option('--audience <aud>', 'token audience', 'sts.amazonaws.com')
     .option('--partition <p>', 'AWS partition', 'aws')
+    .option('--role-name <name>', 'print the `aws iam create-role` command for this policy instead')
     .action(async (opts: TrustPolicyOptions) => {
       setExit(
         await runCommand(io, () => {
@@ -50,7 +53,8 @@ export const register: Register = (program, io, setExit) => {
             })),
             audience: opts.audience,
           });
-          printJson(io, policy);
+          if (opts.roleName !== undefined) io.out(createRoleCommand(opts.roleName, policy));
+          else printJson(io, policy);
         }),
       );
     });
