@@ -174,6 +174,18 @@ export function parseJwksDocument(jwks: unknown): { keys: Array<Record<string, u
       'Publish only JWK objects in "keys".',
     );
   }
+  // RFC 7517: "kty" is required and a string; "kid" is a string when present. Anything else is
+  // not a key STS could use, and must not reach code that formats or compares it.
+  const malformed = (keys as Array<Record<string, unknown>>).findIndex(
+    (key) => typeof key.kty !== 'string' || (key.kid !== undefined && typeof key.kid !== 'string'),
+  );
+  if (malformed !== -1) {
+    throw new IrsaError(
+      'JWKS_INVALID',
+      `JWKS key ${malformed} has no string "kty", or a "kid" that is not a string.`,
+      'Publish JWKs with "kty" ("RSA" or "EC") and a string "kid".',
+    );
+  }
   assertNoPrivateMembers(jwks);
   return { keys: keys as Array<Record<string, unknown>> };
 }

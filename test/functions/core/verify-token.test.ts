@@ -260,6 +260,18 @@ describe('verifyToken: each failure has its own code', () => {
     expect((await failure(check(rsaToken(), { jwks: { keys: [null] } }))).code).toBe('JWKS_INVALID');
   });
 
+  it("JWKS_INVALID, not a crash, when a key's kty or kid is not a string (found by fuzzing)", async () => {
+    const kid = OPENSSL_KIDS.rsa;
+    for (const bad of [
+      { kid, kty: Object.create(null) },
+      { kid, kty: ['RSA'] },
+      { kid },
+      { kid: { toString: null }, kty: 'RSA' },
+    ]) {
+      expect((await failure(check(rsaToken(), { jwks: { keys: [bad] } }))).code).toBe('JWKS_INVALID');
+    }
+  });
+
   it('JWKS_PRIVATE_MEMBER when the JWKS publishes a private key', async () => {
     const leaked = { keys: [{ ...privateKey('rsa-2048').export({ format: 'jwk' }), kid: RSA_KID }] };
     expect((await failure(check(rsaToken(), { jwks: leaked }))).code).toBe('JWKS_PRIVATE_MEMBER');
