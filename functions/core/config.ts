@@ -1,6 +1,6 @@
 /**
  * Configuration of the AWS Lambdas (rotate, bootstrap), parsed once at init from an environment
- * record (the handler passes `process.env`; this module never reads it). Every problem throws
+ * record (the handler passes the process environment; this module never reads it). Every problem throws
  * `CONFIG_INVALID` naming the variable, so a bad deploy fails on its first invocation with a
  * message that says which setting to fix.
  */
