@@ -80,7 +80,8 @@ function keyBackend(config: StackConfig, clients: AwsClients): KeyBackend {
     return new KmsKeys({
       kms: clients.kms,
       cluster: config.cluster,
-      deletionWindowDays: config.keyDeletionWindowDays,
+      // Raised to cover the retention: a scheduled key must outlive every token it may have signed.
+      deletionWindowDays: deletionWindowDays(config),
     });
   }
   if (config.wrappingKeyId === undefined) {

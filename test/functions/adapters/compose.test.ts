@@ -47,3 +47,26 @@ describe('composeAws', () => {
     expect(deletionWindowDays(huge)).toBe(30);
   });
 });
+
+describe('ScheduleKeyDeletion uses the retention-covering window (issue 12 item 6)', () => {
+  it('20-day token retention schedules 21 days, not the configured 7', async () => {
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const { ScheduleKeyDeletionCommand } = await import('@aws-sdk/client-kms');
+    const own = createAwsClients({ region: 'us-east-1' });
+    const kms = mockClient(own.kms);
+    kms.on(ScheduleKeyDeletionCommand).resolves({});
+    const config = parseConfig({
+      ...env,
+      MAX_TOKEN_LIFETIME_SECONDS: String(20 * 86_400),
+      ROTATION_PERIOD_DAYS: '30',
+    });
+    const { keys } = composeAws(config, own);
+    await keys.destroy({
+      kid: 'k'.repeat(43),
+      location: { type: 'kms', keyId: 'key-1' },
+    });
+    const sent = kms.commandCalls(ScheduleKeyDeletionCommand)[0]?.args[0].input;
+    expect(sent?.PendingWindowInDays).toBe(21);
+    kms.restore();
+  });
+});
