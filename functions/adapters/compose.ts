@@ -4,6 +4,7 @@
  * standard SDK environment (`AWS_REGION`, `AWS_ENDPOINT_URL` for emulators such as moto).
  */
 import { KMSClient } from '@aws-sdk/client-kms';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type Env, parseConfig, type StackConfig } from '#core/config.ts';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
@@ -18,6 +19,10 @@ import { S3Publisher } from './aws/s3-publisher.ts';
 export interface AwsClients {
   s3: S3Client;
   kms: KMSClient;
+  /** KMS with a single attempt, for CreateKey: a retry after a timeout could create a second key. */
+  kmsCreate?: KMSClient;
+  /** `tag:GetResources`, to find the key an abandoned intent left. */
+  tagging?: ResourceGroupsTaggingAPIClient;
 }
 
 /** Options for {@link createAwsClients}; everything else comes from the SDK's own environment. */
@@ -44,6 +49,8 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   return {
     s3: new S3Client({ ...common, ...(options.endpoint === undefined ? {} : { forcePathStyle: true }) }),
     kms: new KMSClient(common),
+    kmsCreate: new KMSClient({ ...common, maxAttempts: 1 }),
+    tagging: new ResourceGroupsTaggingAPIClient(common),
   };
 }
 
@@ -79,6 +86,8 @@ function keyBackend(config: StackConfig, clients: AwsClients): KeyBackend {
   if (config.keyMode === 'kms') {
     return new KmsKeys({
       kms: clients.kms,
+      ...(clients.kmsCreate === undefined ? {} : { kmsCreate: clients.kmsCreate }),
+      ...(clients.tagging === undefined ? {} : { tagging: clients.tagging }),
       cluster: config.cluster,
       // Raised to cover the retention: a scheduled key must outlive every token it may have signed.
       deletionWindowDays: deletionWindowDays(config),

@@ -50,12 +50,25 @@ export function buildDiscovery(issuer: string, jwks: Jwks): DiscoveryDocument {
 }
 
 /**
+ * Member both public documents carry when built for the rotation runner: the keyset revision they
+ * came from. Extra members are allowed by RFC 7517 §5 (JWK Set) and OpenID Connect Discovery §3,
+ * and ignored by readers that do not know them. It makes every publish's bytes, hence its S3 ETag,
+ * unique per keyset revision, which the conditional publish relies on (docs/reliability.md).
+ */
+export const KEYSET_REVISION_MEMBER = 'irsa_anywhere_keyset_revision';
+
+/**
  * Both public documents, serialised with a fixed member order so the same keyset always gives the
- * same bytes (publishers skip unchanged bytes). Refuses (`JWKS_EMPTY`, `JWKS_NO_ACTIVE_KEY`,
+ * same bytes (publishers skip unchanged bytes). With `revision`, both carry it as
+ * {@link KEYSET_REVISION_MEMBER}. Refuses (`JWKS_EMPTY`, `JWKS_NO_ACTIVE_KEY`,
  * `JWKS_MULTIPLE_ACTIVE_KEYS`) to produce a JWKS that is empty or lacks exactly one active key,
  * and re-checks that no private member would be published.
  */
-export function buildPublicDocuments(issuer: string, keys: readonly KeyRecord[]): PublicDocuments {
+export function buildPublicDocuments(
+  issuer: string,
+  keys: readonly KeyRecord[],
+  revision?: number,
+): PublicDocuments {
   const jwks = buildJwks(keys);
   if (jwks.keys.length === 0) {
     throw new IrsaError(
@@ -82,26 +95,28 @@ export function buildPublicDocuments(issuer: string, keys: readonly KeyRecord[])
   const discovery = buildDiscovery(issuer, jwks);
   assertNoPrivateMembers(jwks);
   assertNoPrivateMembers(discovery);
-  return { discovery: serializeDiscovery(discovery), jwks: serializeJwks(jwks) };
+  const stamp: Record<string, number> = revision === undefined ? {} : { [KEYSET_REVISION_MEMBER]: revision };
+  return { discovery: serializeDiscovery(discovery, stamp), jwks: serializeJwks(jwks, stamp) };
 }
 
 /** The JWKS as JSON with a fixed member order (kty, use, kid, alg, then n, e or crv, x, y). */
-export function serializeJwks(jwks: Jwks): string {
+export function serializeJwks(jwks: Jwks, extra: Record<string, number> = {}): string {
   const keys = jwks.keys.map((key) =>
     key.kty === 'RSA'
       ? { kty: key.kty, use: key.use, kid: key.kid, alg: key.alg, n: key.n, e: key.e }
       : { kty: key.kty, use: key.use, kid: key.kid, alg: key.alg, crv: key.crv, x: key.x, y: key.y },
   );
-  return JSON.stringify({ keys });
+  return JSON.stringify({ keys, ...extra });
 }
 
 /** The discovery document as JSON with kube-apiserver's member order. */
-export function serializeDiscovery(document: DiscoveryDocument): string {
+export function serializeDiscovery(document: DiscoveryDocument, extra: Record<string, number> = {}): string {
   return JSON.stringify({
     issuer: document.issuer,
     jwks_uri: document.jwks_uri,
     response_types_supported: document.response_types_supported,
     subject_types_supported: document.subject_types_supported,
     id_token_signing_alg_values_supported: document.id_token_signing_alg_values_supported,
+    ...extra,
   });
 }

@@ -4,7 +4,9 @@
  * field, and is never replaced. Decisions:
  * - Unknown members are rejected, not dropped: the keyset is written only by this tool, so an
  *   unknown member is a hand edit, a typo (`retiredat`) or a newer schema, and dropping it on the
- *   next write would lose information silently. A schema change bumps `version`.
+ *   next write would lose information silently. A change old readers could misread bumps
+ *   `version`; optional members (`revision`, `intent`, the `lastPublish` digests) keep version 1,
+ *   so documents written before them still parse.
  * - Each `kid` must equal base64url(SHA-256(publicKeySpki)), so the kids in the keyset, in the
  *   JWKS and in token headers cannot drift apart.
  * - A `local` key location must be a relative path inside the state directory (no `..`), so an
@@ -14,6 +16,7 @@
  */
 import { IrsaError } from './errors.ts';
 import type {
+  KeyIntent,
   KeyLocation,
   KeyRecord,
   KeySpec,
@@ -212,8 +215,34 @@ function parseKey(value: unknown, path: string): KeyRecord {
   return record;
 }
 
+function revisionNumber(obj: Json, name: string, path: string): number | undefined {
+  const value = obj[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw corrupt(`${path}.${name}`, `expected a whole number >= 0, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function sha256Member(obj: Json, name: string, path: string): string | undefined {
+  const value = optionalString(obj, name, path);
+  if (value !== undefined && !/^[A-Za-z0-9+/]{43}=$/.test(value)) {
+    throw corrupt(`${path}.${name}`, `expected a base64 SHA-256 digest, got ${describe(value)}`);
+  }
+  return value;
+}
+
+const INTENT_ID = /^[0-9]{1,16}-[0-9]{8}T[0-9]{6}(?:[0-9]{3})?Z$/;
+
+function parseIntent(value: unknown, path: string): KeyIntent {
+  const obj = object(value, path, ['id', 'keySpec', 'createdAt']);
+  const id = string(obj, 'id', path);
+  if (!INTENT_ID.test(id)) throw corrupt(`${path}.id`, `expected <revision>-<UTC time>, got ${describe(id)}`);
+  return { id, keySpec: oneOf(obj, 'keySpec', path, KEY_SPECS), createdAt: timestamp(obj, 'createdAt', path) };
+}
+
 function parsePublish(value: unknown, path: string): PublishRecord {
-  const obj = object(value, path, ['kids', 'at', 'issuer']);
+  const obj = object(value, path, ['kids', 'at', 'issuer', 'revision', 'jwksSha256', 'discoverySha256']);
   if (!Array.isArray(obj.kids)) throw corrupt(`${path}.kids`, `expected an array, got ${describe(obj.kids)}`);
   const record: PublishRecord = {
     kids: obj.kids.map((item, index) => kid(item, `${path}.kids[${index}]`)),
@@ -221,6 +250,12 @@ function parsePublish(value: unknown, path: string): PublishRecord {
   };
   const issuer = optionalString(obj, 'issuer', path);
   if (issuer !== undefined) record.issuer = issuer;
+  const revision = revisionNumber(obj, 'revision', path);
+  if (revision !== undefined) record.revision = revision;
+  for (const name of ['jwksSha256', 'discoverySha256'] as const) {
+    const digest = sha256Member(obj, name, path);
+    if (digest !== undefined) record[name] = digest;
+  }
   return record;
 }
 
@@ -238,7 +273,16 @@ export function parseKeyset(text: string): Keyset {
   } catch (cause) {
     throw corrupt('$', `not valid JSON (${cause instanceof Error ? cause.message : String(cause)})`);
   }
-  const root = object(data, '$', ['version', 'cluster', 'issuer', 'keys', 'lastPublish', 'updatedAt']);
+  const root = object(data, '$', [
+    'version',
+    'cluster',
+    'issuer',
+    'keys',
+    'lastPublish',
+    'revision',
+    'intent',
+    'updatedAt',
+  ]);
   if (root.version !== 1) throw corrupt('$.version', `expected 1, got ${describe(root.version)}`);
   if (!Array.isArray(root.keys)) throw corrupt('$.keys', `expected an array, got ${describe(root.keys)}`);
   const keys = root.keys.map((item, index) => parseKey(item, `$.keys[${index}]`));
@@ -255,6 +299,9 @@ export function parseKeyset(text: string): Keyset {
     updatedAt: timestamp(root, 'updatedAt', '$'),
   };
   if (root.lastPublish !== undefined) keyset.lastPublish = parsePublish(root.lastPublish, '$.lastPublish');
+  const revision = revisionNumber(root, 'revision', '$');
+  if (revision !== undefined) keyset.revision = revision;
+  if (root.intent !== undefined) keyset.intent = parseIntent(root.intent, '$.intent');
   return keyset;
 }
 
@@ -303,13 +350,21 @@ export function serializeKeyset(keyset: Keyset): string {
           kids: [...published.kids],
           at: published.at,
           ...(published.issuer === undefined ? {} : { issuer: published.issuer }),
+          ...(published.revision === undefined ? {} : { revision: published.revision }),
+          ...(published.jwksSha256 === undefined ? {} : { jwksSha256: published.jwksSha256 }),
+          ...(published.discoverySha256 === undefined ? {} : { discoverySha256: published.discoverySha256 }),
         };
+  const intent = keyset.intent;
   const out: Keyset = {
     version: 1,
     cluster: keyset.cluster,
     issuer: keyset.issuer,
     keys: keyset.keys.map(canonicalKey),
     ...(lastPublish === undefined ? {} : { lastPublish }),
+    ...(keyset.revision === undefined ? {} : { revision: keyset.revision }),
+    ...(intent === undefined
+      ? {}
+      : { intent: { id: intent.id, keySpec: intent.keySpec, createdAt: intent.createdAt } }),
     updatedAt: keyset.updatedAt,
   };
   return `${JSON.stringify(out, null, 2)}\n`;

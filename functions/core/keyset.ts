@@ -62,6 +62,25 @@ export interface PublishRecord {
   at: string;
   /** The issuer the documents were published for; a changed issuer means publishing again. */
   issuer?: string;
+  /** The keyset revision the documents were built from (and carry). Absent before revisions existed. */
+  revision?: number;
+  /** SHA-256 (standard base64, as S3 reports `ChecksumSHA256`) of the published JWKS bytes. */
+  jwksSha256?: string;
+  /** SHA-256 (standard base64) of the published discovery document bytes. */
+  discoverySha256?: string;
+}
+
+/**
+ * A write-ahead record of a key about to be created: written (compare-and-swap) before the backend
+ * creates anything, carried by the new key as a tag (`irsa-anywhere:intent`), and closed in the
+ * write that records the key. While one is open no run creates another key; a run that finds one
+ * left behind adopts or destroys what it finds (see docs/reliability.md).
+ */
+export interface KeyIntent {
+  /** Unique within the keyset's history: `<revision>-<time>`. Safe as a KMS tag value. */
+  id: string;
+  keySpec: KeySpec;
+  createdAt: string;
 }
 
 /** The whole `keyset.json` document. */
@@ -72,6 +91,14 @@ export interface Keyset {
   issuer: string;
   keys: KeyRecord[];
   lastPublish?: PublishRecord;
+  /**
+   * Incremented by every write of the rotation runner (absent, i.e. 0, in keysets written before
+   * revisions existed). The published documents carry the revision they were built from, so a
+   * publish from an older keyset can never replace one from a newer keyset (docs/reliability.md).
+   */
+  revision?: number;
+  /** The open key-creation intent, if any (at most one). */
+  intent?: KeyIntent;
   /** Last time the document was changed. */
   updatedAt: string;
 }

@@ -18,9 +18,18 @@ export interface RotationRequest {
   revoke?: string;
   /** The configured issuer; when it differs from `keyset.issuer` the plan starts with `set-issuer`. */
   issuer?: string;
-  /** Publish even though `lastPublish` says the documents are current (after a lost race on publish). */
+  /** Publish even though `lastPublish` says the documents are current (drift, or a lost race). */
   republish?: boolean;
+  /** Reconcile this open intent now, whatever its age: the run itself created its key. */
+  settleIntent?: string;
 }
+
+/**
+ * An open intent younger than this may belong to a run still in flight (the rotate function's
+ * timeout is 120 s, the bootstrap function's 300 s), so it is left alone; an older one was
+ * abandoned and is reconciled. Also covers the eventual consistency of `tag:GetResources`.
+ */
+export const INTENT_GRACE_SECONDS = 900;
 
 /** One step of a run. `reason` is a sentence for logs and `--dry-run`. */
 export type Action =
@@ -46,7 +55,29 @@ export type Action =
    */
   | { type: 'revoke'; kid: string; promote?: string; create?: KeySpec; reason: string }
   /** The configured issuer changed: record it, which makes the next publish due. */
-  | { type: 'set-issuer'; issuer: string; previous: string; reason: string };
+  | { type: 'set-issuer'; issuer: string; previous: string; reason: string }
+  /** Close the open intent: adopt the key its create left (see {@link adoptionState}) or destroy it. */
+  | { type: 'reconcile'; intent: string; reason: string };
+
+/** Actions that create a key, which wait while an intent is open. */
+function createsKey(action: Action): boolean {
+  return (
+    action.type === 'bootstrap' ||
+    action.type === 'create-pending' ||
+    (action.type === 'revoke' && action.create !== undefined)
+  );
+}
+
+/**
+ * The state a key found for an abandoned intent is adopted in: `active` when no key is active or
+ * pending (nothing signs), `pending` when a key is active and none is pending, otherwise none (the
+ * key is destroyed).
+ */
+export function adoptionState(keyset: Keyset): 'active' | 'pending' | undefined {
+  const pending = keyset.keys.some((key) => key.state === 'pending');
+  if (pending) return undefined;
+  return keyset.keys.some((key) => key.state === 'active') ? 'pending' : 'active';
+}
 
 const ms = (seconds: number): number => seconds * 1000;
 const time = (iso: string | undefined): number => (iso === undefined ? Number.NaN : Date.parse(iso));
@@ -138,12 +169,39 @@ function revokeAction(keyset: Keyset, policy: RotationPolicy, kid: string): Acti
 /**
  * What is due for `keyset` at `now` under `policy`, in the order to apply it. `keyset` is null when
  * no keyset exists yet. Throws `REVOKE_UNKNOWN_KID` when `request.revoke` names no key.
+ * While an intent is open nothing that creates a key is due; an intent older than
+ * {@link INTENT_GRACE_SECONDS} (or the one `request.settleIntent` names) is reconciled first.
  */
 export function plan(
   keyset: Keyset | null,
   policy: RotationPolicy,
   now: Date,
   request: RotationRequest = {},
+): Action[] {
+  const actions = planKeys(keyset, policy, now, request);
+  const intent = keyset?.intent;
+  if (intent === undefined) return actions;
+  const waiting = actions.filter((action) => !createsKey(action));
+  const abandoned = time(intent.createdAt) + ms(INTENT_GRACE_SECONDS) <= now.getTime();
+  if (!abandoned && request.settleIntent !== intent.id) return waiting;
+  return [
+    {
+      type: 'reconcile',
+      intent: intent.id,
+      reason:
+        request.settleIntent === intent.id
+          ? `record the key created for intent ${intent.id}`
+          : `intent ${intent.id} was abandoned: adopt or destroy what its create left`,
+    },
+    ...waiting,
+  ];
+}
+
+function planKeys(
+  keyset: Keyset | null,
+  policy: RotationPolicy,
+  now: Date,
+  request: RotationRequest,
 ): Action[] {
   if (keyset === null) {
     if (request.revoke !== undefined) throw unknownKid(request.revoke);

@@ -4,16 +4,13 @@
  * continue from, so a crash between any two port calls is repaired by running again. The rules
  * themselves live in `planner.ts`; see docs/rotation.md.
  */
-import { buildPublicDocuments } from './discovery.ts';
 import { IrsaError, isIrsaError } from './errors.ts';
 import { validateIssuerUrl } from './issuer.ts';
-import type { KeyRecord, KeySpec, KeyState, Keyset } from './keyset.ts';
-import { ALG_FOR_SPEC } from './keyset.ts';
-import { emptyKeyset } from './keyset-parse.ts';
-import { kidFromSpki } from './kid.ts';
-import { type Action, plan, type RotationRequest } from './planner.ts';
+import type { Keyset } from './keyset.ts';
+import { type Action, INTENT_GRACE_SECONDS, plan, type RotationRequest } from './planner.ts';
 import type { RotationPolicy } from './policy.ts';
-import type { Clock, KeyBackend, KeysetStore, Publisher, VersionedKeyset } from './ports.ts';
+import type { Clock, KeyBackend, KeysetStore, LiveDocuments, Publisher, VersionedKeyset } from './ports.ts';
+import { applyStep, type RunContext, save } from './rotation-steps.ts';
 
 /** What a rotation run needs: the three ports, the policy, and who it runs for. */
 export interface RotationDeps {
@@ -28,7 +25,22 @@ export interface RotationDeps {
   clock: Clock;
   /** Called after each step is written (for logs and metrics). */
   onStep?: (step: RotationStep) => void;
+  /** Called when the run finds something wrong that it repairs or cannot judge (logs, metrics, alarms). */
+  onWarning?: (warning: RotationWarning) => void;
 }
+
+/**
+ * Something a run must report loudly:
+ * - `published-document-drift`: a live public document is not the one this keyset last published
+ *   (overwritten by someone else, deleted, or replaced by a stale run); the run republishes.
+ * - `keyset-unexpected-write`: keyset.json is not the document the rotation functions last wrote
+ *   (its digest differs from the journal kept beside the public documents).
+ * - `journal-not-recorded`: the journal write failed; the next run may report the keyset as unexpected.
+ */
+export type RotationWarning =
+  | { type: 'published-document-drift'; documents: Array<'jwks' | 'discovery'>; revision?: number }
+  | { type: 'keyset-unexpected-write'; found: string; expected: string; updatedAt: string }
+  | { type: 'journal-not-recorded'; error: string };
 
 /** One applied action; `kid` is the key it concerned (for bootstrap and create-pending: the new key). */
 export interface RotationStep {
@@ -42,18 +54,11 @@ export interface RotationReport {
   keyset: Keyset;
   wrote: boolean;
   published: boolean;
+  warnings: RotationWarning[];
 }
 
 /** Lost compare-and-swap races tolerated in one run before giving up. */
 export const MAX_CONFLICTS = 5;
-
-interface Outcome {
-  keyset: Keyset;
-  kid?: string;
-  /** A key this step created; destroyed again if the write loses a race, so it is not orphaned. */
-  created?: KeyRecord;
-  published?: boolean;
-}
 
 function checkCluster(current: VersionedKeyset | null, cluster: string): void {
   if (current !== null && current.keyset.cluster !== cluster) {
@@ -65,123 +70,32 @@ function checkCluster(current: VersionedKeyset | null, cluster: string): void {
   }
 }
 
-async function createKey(
-  deps: RotationDeps,
-  spec: KeySpec,
-  state: KeyState,
-  now: string,
-): Promise<KeyRecord> {
-  const created = await deps.keys.create(spec);
-  const kid = kidFromSpki(created.publicKeySpki);
-  await deps.keys.label?.(created.location, kid);
-  const record: KeyRecord = {
-    kid,
-    alg: ALG_FOR_SPEC[spec],
-    keySpec: spec,
-    state,
-    publicKeySpki: Buffer.from(created.publicKeySpki).toString('base64'),
-    location: created.location,
-    createdAt: now,
-  };
-  if (state === 'active') record.activatedAt = now;
-  return record;
-}
-
-function withKeys(keyset: Keyset, now: string, update: (key: KeyRecord) => KeyRecord): Keyset {
-  return { ...keyset, keys: keyset.keys.map((key) => update({ ...key })), updatedAt: now };
-}
-
-function activate(keyset: Keyset, kid: string, retire: readonly string[], now: string): Keyset {
-  return withKeys(keyset, now, (key) => {
-    if (key.kid === kid) return { ...key, state: 'active', activatedAt: now };
-    if (retire.includes(key.kid) && key.state === 'active')
-      return { ...key, state: 'retired', retiredAt: now };
-    return key;
-  });
-}
-
-function findKey(keyset: Keyset, kid: string): KeyRecord {
-  const key = keyset.keys.find((candidate) => candidate.kid === kid);
-  if (key === undefined) throw new Error(`planner named kid ${kid}, which is not in the keyset`);
-  return key;
-}
-
-async function publish(deps: RotationDeps, keyset: Keyset): Promise<Outcome> {
-  const documents = buildPublicDocuments(keyset.issuer, keyset.keys);
-  await deps.publisher.publish(documents);
-  // Stamp after the publish returned: a key counts as published from then, never earlier.
-  const at = deps.clock().toISOString();
-  const kids = (JSON.parse(documents.jwks) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
-  const next = withKeys(keyset, at, (key) => {
-    if (kids.includes(key.kid) && key.publishedAt === undefined) key.publishedAt = at;
-    if (key.state === 'deleted' && !kids.includes(key.kid) && key.unpublishedAt === undefined) {
-      key.unpublishedAt = at;
-    }
-    return key;
-  });
-  return { keyset: { ...next, lastPublish: { kids, at, issuer: keyset.issuer } }, published: true };
-}
-
-async function apply(deps: RotationDeps, keyset: Keyset | null, action: Action, now: Date): Promise<Outcome> {
-  const at = now.toISOString();
-  if (action.type === 'bootstrap') {
-    const created = await createKey(deps, action.keySpec, 'active', at);
-    const base = keyset ?? emptyKeyset(deps.cluster, deps.issuer, now);
-    return { keyset: { ...base, keys: [...base.keys, created], updatedAt: at }, kid: created.kid, created };
+/**
+ * Which live documents differ from what the keyset says it last published. `unrecorded` when the
+ * keyset predates digests (published once more, silently). Documents this run published itself
+ * are not drift: it lost a race after publishing, and republishes from the newer keyset anyway.
+ */
+function driftOf(
+  keyset: Keyset | undefined,
+  live: LiveDocuments,
+  own: ReadonlySet<string>,
+): Array<'jwks' | 'discovery'> | 'unrecorded' {
+  const last = keyset?.lastPublish;
+  if (last === undefined) return [];
+  if (last.jwksSha256 === undefined || last.discoverySha256 === undefined) return 'unrecorded';
+  const drifted: Array<'jwks' | 'discovery'> = [];
+  for (const [name, expected] of [
+    ['jwks', last.jwksSha256],
+    ['discovery', last.discoverySha256],
+  ] as const) {
+    const found = live[name]?.sha256;
+    if (found !== expected) drifted.push(name);
   }
-  if (keyset === null) throw new Error(`planner asked for ${action.type} without a keyset`);
-  switch (action.type) {
-    case 'create-pending': {
-      const created = await createKey(deps, action.keySpec, 'pending', at);
-      return {
-        keyset: { ...keyset, keys: [...keyset.keys, created], updatedAt: at },
-        kid: created.kid,
-        created,
-      };
-    }
-    case 'publish':
-      return publish(deps, keyset);
-    case 'promote':
-    case 'rotate-now':
-      return { keyset: activate(keyset, action.kid, action.retire, at), kid: action.kid };
-    case 'retire':
-      return {
-        keyset: withKeys(keyset, at, (key) =>
-          key.kid === action.kid ? { ...key, state: 'retired', retiredAt: at } : key,
-        ),
-        kid: action.kid,
-      };
-    case 'delete':
-      return {
-        keyset: withKeys(keyset, at, (key) =>
-          key.kid === action.kid ? { ...key, state: 'deleted', deletedAt: at } : key,
-        ),
-        kid: action.kid,
-      };
-    case 'destroy': {
-      await deps.keys.destroy(findKey(keyset, action.kid));
-      return {
-        keyset: { ...keyset, keys: keyset.keys.filter((key) => key.kid !== action.kid), updatedAt: at },
-        kid: action.kid,
-      };
-    }
-    case 'revoke': {
-      const revoked = withKeys(keyset, at, (key) =>
-        key.kid === action.kid
-          ? { ...key, state: 'deleted', deletedAt: key.deletedAt ?? at, revoked: true }
-          : key,
-      );
-      if (action.promote !== undefined)
-        return { keyset: activate(revoked, action.promote, [], at), kid: action.kid };
-      if (action.create !== undefined) {
-        const created = await createKey(deps, action.create, 'active', at);
-        return { keyset: { ...revoked, keys: [...revoked.keys, created] }, kid: action.kid, created };
-      }
-      return { keyset: revoked, kid: action.kid };
-    }
-    case 'set-issuer':
-      return { keyset: { ...keyset, issuer: action.issuer, updatedAt: at } };
-  }
+  const raced = drifted.every((name) => {
+    const found = live[name]?.sha256;
+    return found !== undefined && own.has(found);
+  });
+  return raced ? (drifted.length > 0 ? 'unrecorded' : []) : drifted;
 }
 
 /** The request after `action` was written: one-shot asks are dropped once they are satisfied. */
@@ -193,17 +107,21 @@ function afterStep(request: RotationRequest, action: Action): RotationRequest {
     if (action.promote !== undefined || action.create !== undefined) delete next.rotateNow;
   }
   if (action.type === 'publish') delete next.republish;
+  if (action.type === 'reconcile') delete next.settleIntent;
   return next;
 }
 
 /**
  * Runs rotation to completion: applies due actions one at a time, writing `keyset.json` with
- * compare-and-swap after each. In the steady state it makes exactly one `store.read()` and nothing
- * else. A lost race (`STATE_CONFLICT`) re-reads and re-plans, up to {@link MAX_CONFLICTS} times; a
- * lost race right after a publish forces a fresh publish, since the other run may have published
- * newer documents that ours overwrote. Throws `KEYSET_CORRUPT` (from the store) without touching
- * anything, `ISSUER_*` for a bad configured issuer (before any port call), `KEYSET_CLUSTER_MISMATCH`,
- * `REVOKE_UNKNOWN_KID`, or the error of a failing port.
+ * compare-and-swap after each. It first inspects the live public documents, then reads the keyset
+ * (that order is what makes a conditional publish safe, docs/reliability.md). In the steady state
+ * that is all: three reads, no write. Live documents that differ from what the keyset last
+ * published are reported (`published-document-drift`) and republished; a keyset whose digest is
+ * not the one the functions last wrote is reported (`keyset-unexpected-write`). A lost race
+ * (`STATE_CONFLICT`, `PUBLISH_CONFLICT`) re-inspects, re-reads and re-plans, up to
+ * {@link MAX_CONFLICTS} times. Throws `KEYSET_CORRUPT` (from the store) without touching anything,
+ * `ISSUER_*` for a bad configured issuer (before any port call), `KEYSET_CLUSTER_MISMATCH`,
+ * `REVOKE_UNKNOWN_KID`, `INTENT_OPEN`, or the error of a failing port.
  */
 export async function runRotation(
   deps: RotationDeps,
@@ -211,9 +129,33 @@ export async function runRotation(
 ): Promise<RotationReport> {
   // Loopback http is for local mode; the Lambda's configuration has already refused it for AWS.
   validateIssuerUrl(deps.issuer, { allowLoopbackHttp: true });
+  const warnings: RotationWarning[] = [];
+  const warn = (warning: RotationWarning): void => {
+    warnings.push(warning);
+    deps.onWarning?.(warning);
+  };
   let pending: RotationRequest = { ...request, issuer: deps.issuer };
-  let current = await deps.store.read();
-  checkCluster(current, deps.cluster);
+  const context: RunContext = { live: { jwks: null, discovery: null }, created: new Map(), ownDigests: new Set() };
+  let journalStale = false;
+  const observe = async (): Promise<VersionedKeyset | null> => {
+    context.live = await deps.publisher.inspect();
+    const read = await deps.store.read();
+    checkCluster(read, deps.cluster);
+    const drift = driftOf(read?.keyset, context.live, context.ownDigests);
+    if (drift === 'unrecorded' || drift.length > 0) pending = { ...pending, republish: true };
+    if (drift !== 'unrecorded' && drift.length > 0) {
+      const revision = read?.keyset.lastPublish?.revision;
+      warn({ type: 'published-document-drift', documents: drift, ...(revision === undefined ? {} : { revision }) });
+    }
+    const journal = context.live.keysetJournal;
+    const settled = Date.parse(read?.keyset.updatedAt ?? '') + INTENT_GRACE_SECONDS * 1000 <= deps.clock().getTime();
+    if (read?.sha256 !== undefined && journal !== undefined && read.sha256 !== journal && settled && !journalStale) {
+      journalStale = true;
+      warn({ type: 'keyset-unexpected-write', found: read.sha256, expected: journal, updatedAt: read.keyset.updatedAt });
+    }
+    return read;
+  };
+  let current = await observe();
   const maxSteps = 20 + 3 * (current?.keyset.keys.length ?? 0);
   const steps: RotationStep[] = [];
   let wrote = false;
@@ -228,11 +170,28 @@ export async function runRotation(
       if (present) revokeSeen = true;
       else if (revokeSeen) pending = afterStep(pending, { type: 'revoke', kid: revoke, reason: '' });
     }
+    const intent = current?.keyset.intent;
+    if (intent !== undefined && context.created.has(intent.id)) pending = { ...pending, settleIntent: intent.id };
     const now = deps.clock();
     const action = plan(current?.keyset ?? null, deps.policy, now, pending)[0];
     if (action === undefined) {
       if (current === null) throw new Error('planner returned nothing for a missing keyset');
-      return { steps, keyset: current.keyset, wrote, published };
+      if (current.keyset.intent !== undefined && (pending.revoke !== undefined || pending.rotateNow === true)) {
+        throw new IrsaError(
+          'INTENT_OPEN',
+          `Another run is creating a key (intent ${current.keyset.intent.id}, opened ${current.keyset.intent.createdAt}); this request needs a new key and waits for it.`,
+          `Run the same request again in ${Math.ceil(INTENT_GRACE_SECONDS / 60)} minutes; by then the other run has finished or its intent is reconciled.`,
+          { detail: { intent: current.keyset.intent.id } },
+        );
+      }
+      if ((wrote || journalStale) && deps.publisher.recordKeysetJournal !== undefined && current.sha256 !== undefined) {
+        try {
+          await deps.publisher.recordKeysetJournal(current.sha256, context.live);
+        } catch (error) {
+          warn({ type: 'journal-not-recorded', error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      return { steps, keyset: current.keyset, wrote, published, warnings };
     }
     if (steps.length >= maxSteps) {
       throw new IrsaError(
@@ -242,32 +201,28 @@ export async function runRotation(
         { detail: { next: action.type } },
       );
     }
-    const outcome = await apply(deps, current?.keyset ?? null, action, now);
-    if (outcome.published === true) published = true;
     try {
-      const version = await deps.store.write(outcome.keyset, current?.version ?? null);
-      current = { keyset: outcome.keyset, version };
+      const outcome = await applyStep(deps, context, current, action, now);
+      if (outcome.base !== undefined) wrote = true;
+      if (outcome.published === true) published = true;
+      current = await save(deps.store, outcome.keyset, outcome.base ?? current);
+      wrote = true;
+      const step: RotationStep = outcome.kid === undefined ? { action } : { action, kid: outcome.kid };
+      steps.push(step);
+      deps.onStep?.(step);
+      pending = afterStep(pending, action);
     } catch (error) {
-      if (!isIrsaError(error, 'STATE_CONFLICT')) throw error;
-      if (outcome.created !== undefined) await deps.keys.destroy(outcome.created);
-      if (action.type === 'publish') pending = { ...pending, republish: true };
+      if (!isIrsaError(error, 'STATE_CONFLICT') && !isIrsaError(error, 'PUBLISH_CONFLICT')) throw error;
       conflicts += 1;
       if (conflicts > MAX_CONFLICTS) {
         throw new IrsaError(
           'STATE_CONFLICT',
-          `keyset.json kept changing under this run (${conflicts} lost races).`,
-          'Make sure only one rotation runs at a time (reserved concurrency 1), then run again.',
+          `keyset.json or the public documents kept changing under this run (${conflicts} lost races).`,
+          'Another rotation is running; the next scheduled run continues from the newest state.',
           { cause: error },
         );
       }
-      current = await deps.store.read();
-      checkCluster(current, deps.cluster);
-      continue;
+      current = await observe();
     }
-    wrote = true;
-    const step: RotationStep = outcome.kid === undefined ? { action } : { action, kid: outcome.kid };
-    steps.push(step);
-    deps.onStep?.(step);
-    pending = afterStep(pending, action);
   }
 }

@@ -124,9 +124,10 @@ describe('nothing published holds private key members', () => {
     const written: string[] = [];
     const publisher = new RecordingPublisher(
       {
+        inspect: async () => ({ jwks: null, discovery: null }),
         publish: async (documents) => {
           written.push(documents.jwks);
-          return { changed: true };
+          return { changed: true, live: { jwks: null, discovery: null } };
         },
       },
       async () => written.at(-1) ?? '',

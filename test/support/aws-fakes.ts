@@ -18,9 +18,15 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
 import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
+import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -47,6 +53,8 @@ export interface FakeObject {
   metadata: Record<string, string>;
   cacheControl: string | undefined;
   contentType: string | undefined;
+  /** The SHA-256 S3 computed (base64), when the writer asked for one (`ChecksumAlgorithm: SHA256`). */
+  checksumSha256?: string;
 }
 
 /** A KMS key: asymmetric (with a real key pair) or symmetric (a wrapping key). */
@@ -121,7 +129,13 @@ export class FakeAws {
     bucket: string,
     key: string,
     content: string | Uint8Array,
-    options: { metadata?: Record<string, string>; cacheControl?: string; contentType?: string } = {},
+    options: {
+      metadata?: Record<string, string>;
+      cacheControl?: string;
+      contentType?: string;
+      /** Ask "S3" to compute and keep the body's SHA-256, as `ChecksumAlgorithm: SHA256` does. */
+      checksumSha256?: boolean;
+    } = {},
   ): string {
     const body = bytes(content);
     const etag = `"${createHash('md5').update(body).digest('hex')}"`;
@@ -131,6 +145,9 @@ export class FakeAws {
       metadata: { ...(options.metadata ?? {}) },
       cacheControl: options.cacheControl,
       contentType: options.contentType,
+      ...(options.checksumSha256 === true
+        ? { checksumSha256: createHash('sha256').update(body).digest('base64') }
+        : {}),
     });
     return etag;
   }
@@ -172,8 +189,15 @@ export class FakeProcess {
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
   });
+  /** The single-attempt CreateKey client of `createAwsClients`: here the same mocked client. */
+  readonly kmsCreate = this.kms;
+  readonly tagging = new ResourceGroupsTaggingAPIClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  });
   readonly s3Mock = mockClient(this.s3);
   readonly kmsMock = mockClient(this.kms);
+  readonly taggingMock = mockClient(this.tagging);
   readonly calls: string[] = [];
   /** Set when the process died: later calls never reach AWS. */
   dead = false;
@@ -249,14 +273,58 @@ export class FakeProcess {
       this.#call('s3:GetObject', () => {
         const object = objects().get(`${input.Bucket}/${input.Key}`);
         if (object === undefined) throw awsError('NoSuchKey', 404);
-        return { Body: body(object.body), ETag: object.etag };
+        const checksum = input.ChecksumMode === 'ENABLED' ? object.checksumSha256 : undefined;
+        return {
+          Body: body(object.body),
+          ETag: object.etag,
+          ...(checksum === undefined ? {} : { ChecksumSHA256: checksum }),
+        };
       }),
     );
     s3.on(HeadObjectCommand).callsFake((input) =>
       this.#call('s3:HeadObject', () => {
         const object = objects().get(`${input.Bucket}/${input.Key}`);
         if (object === undefined) throw awsError('NotFound', 404);
-        return { ETag: object.etag, Metadata: { ...object.metadata }, CacheControl: object.cacheControl };
+        const checksum = input.ChecksumMode === 'ENABLED' ? object.checksumSha256 : undefined;
+        return {
+          ETag: object.etag,
+          Metadata: { ...object.metadata },
+          CacheControl: object.cacheControl,
+          ...(checksum === undefined ? {} : { ChecksumSHA256: checksum }),
+        };
+      }),
+    );
+    s3.on(CopyObjectCommand).callsFake((input) =>
+      this.#call('s3:CopyObject', () => {
+        const source = decodeURIComponent(input.CopySource ?? '');
+        const object = objects().get(source);
+        if (object === undefined) throw awsError('NoSuchKey', 404);
+        if (input.CopySourceIfMatch !== undefined && object.etag !== input.CopySourceIfMatch)
+          throw awsError('PreconditionFailed', 412);
+        const replace = input.MetadataDirective === 'REPLACE';
+        const etag = aws.putObject(input.Bucket ?? '', input.Key ?? '', object.body, {
+          metadata: replace ? (input.Metadata ?? {}) : object.metadata,
+          cacheControl: replace ? input.CacheControl : object.cacheControl,
+          contentType: replace ? input.ContentType : object.contentType,
+          checksumSha256: input.ChecksumAlgorithm === 'SHA256' || object.checksumSha256 !== undefined,
+        });
+        const copied = objects().get(`${input.Bucket}/${input.Key}`);
+        return {
+          CopyObjectResult: {
+            ETag: etag,
+            ...(copied?.checksumSha256 === undefined ? {} : { ChecksumSHA256: copied.checksumSha256 }),
+          },
+        };
+      }),
+    );
+    s3.on(ListObjectsV2Command).callsFake((input) =>
+      this.#call('s3:ListObjectsV2', () => {
+        const prefix = `${input.Bucket}/${input.Prefix ?? ''}`;
+        const keys = [...objects().keys()]
+          .filter((id) => id.startsWith(prefix))
+          .sort()
+          .map((id) => ({ Key: id.slice(`${input.Bucket}/`.length) }));
+        return { Contents: keys, IsTruncated: false, KeyCount: keys.length };
       }),
     );
     s3.on(PutObjectCommand).callsFake((input) =>
@@ -266,12 +334,18 @@ export class FakeProcess {
         if (input.IfNoneMatch === '*' && existing !== undefined) throw awsError('PreconditionFailed', 412);
         if (input.IfMatch !== undefined && existing?.etag !== input.IfMatch)
           throw awsError('PreconditionFailed', 412);
-        const etag = aws.putObject(input.Bucket ?? '', input.Key ?? '', bytes(input.Body), {
+        const sent = bytes(input.Body);
+        const sha256 = createHash('sha256').update(sent).digest('base64');
+        if (input.ChecksumSHA256 !== undefined && input.ChecksumSHA256 !== sha256)
+          throw awsError('BadDigest', 400);
+        const checksumSha256 = input.ChecksumAlgorithm === 'SHA256' || input.ChecksumSHA256 !== undefined;
+        const etag = aws.putObject(input.Bucket ?? '', input.Key ?? '', sent, {
           metadata: input.Metadata,
           cacheControl: input.CacheControl,
           contentType: input.ContentType,
+          checksumSha256,
         });
-        return { ETag: etag };
+        return { ETag: etag, ...(checksumSha256 ? { ChecksumSHA256: sha256 } : {}) };
       }),
     );
     s3.on(DeleteObjectCommand).callsFake((input) =>
@@ -344,6 +418,23 @@ export class FakeProcess {
           plaintext: new Uint8Array(input.Plaintext ?? new Uint8Array()),
         });
         return { CiphertextBlob: new Uint8Array(blob), KeyId: input.KeyId };
+      }),
+    );
+    this.taggingMock.on(GetResourcesCommand).callsFake((input) =>
+      this.#call('tag:GetResources', () => {
+        const filters = input.TagFilters ?? [];
+        const list = [...keys()]
+          .filter(([, found]) =>
+            filters.every((filter: { Key?: string; Values?: string[] }) => {
+              const value = found.tags[filter.Key ?? ''];
+              return value !== undefined && (filter.Values === undefined || filter.Values.includes(value));
+            }),
+          )
+          .map(([keyId, found]) => ({
+            ResourceARN: `arn:aws:kms:us-east-1:111122223333:key/${keyId}`,
+            Tags: Object.entries(found.tags).map(([Key, Value]) => ({ Key, Value })),
+          }));
+        return { ResourceTagMappingList: list, PaginationToken: '' };
       }),
     );
     kms.on(DecryptCommand).callsFake((input) =>

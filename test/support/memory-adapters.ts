@@ -12,7 +12,7 @@
  * happened but the caller never heard back). {@link crashAtCall} builds such a hook.
  * Test-only: production code must never import this file.
  */
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { IrsaError } from '#core/errors.ts';
 import type { Jwks } from '#core/jwks.ts';
 import type { KeyLocation, KeyRecord, KeySpec, KeyState, Keyset } from '#core/keyset.ts';
@@ -21,8 +21,13 @@ import { parseKeyset, serializeKeyset } from '#core/keyset-parse.ts';
 import { kidFromSpki } from '#core/kid.ts';
 import type {
   CreatedKey,
+  CreateOptions,
+  FoundKey,
   KeyBackend,
   KeysetStore,
+  KeyToDestroy,
+  LiveDocument,
+  LiveDocuments,
   PublicDocuments,
   Publisher,
   SigningBackend,
@@ -104,7 +109,11 @@ export class MemoryKeysetStore implements KeysetStore {
     const result =
       this.text === null || this.version === null
         ? null
-        : { keyset: parseKeyset(this.text), version: this.version };
+        : {
+            keyset: parseKeyset(this.text),
+            version: this.version,
+            sha256: createHash('sha256').update(this.text).digest('base64'),
+          };
     this.hook?.({ port: 'store', op: 'read', phase: 'after' });
     return result;
   }
@@ -137,6 +146,8 @@ export interface MemoryKey {
   privateKey: KeyObject;
   /** Set by `label`. */
   kid?: string;
+  /** The intent it was created for. */
+  intent?: string;
   destroyed: boolean;
 }
 
@@ -152,7 +163,7 @@ export class MemoryKeyBackend implements KeyBackend, SigningBackend {
     this.hook = options.hook;
   }
 
-  async create(spec: KeySpec): Promise<CreatedKey> {
+  async create(spec: KeySpec, options: CreateOptions = {}): Promise<CreatedKey> {
     this.calls.create += 1;
     this.hook?.({ port: 'keys', op: 'create', phase: 'before' });
     const pair =
@@ -161,7 +172,13 @@ export class MemoryKeyBackend implements KeyBackend, SigningBackend {
         : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     this.counter += 1;
     const location = { type: 'kms' as const, keyId: `memory-key-${this.counter}` };
-    this.keys.set(location.keyId, { location, spec, privateKey: pair.privateKey, destroyed: false });
+    this.keys.set(location.keyId, {
+      location,
+      spec,
+      privateKey: pair.privateKey,
+      destroyed: false,
+      ...(options.intent === undefined ? {} : { intent: options.intent }),
+    });
     const publicKeySpki = new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' }));
     this.hook?.({ port: 'keys', op: 'create', phase: 'after' });
     return { location: { ...location }, publicKeySpki };
@@ -175,7 +192,17 @@ export class MemoryKeyBackend implements KeyBackend, SigningBackend {
     this.hook?.({ port: 'keys', op: 'label', phase: 'after', kid });
   }
 
-  async destroy(record: KeyRecord): Promise<void> {
+  /** Live keys created for `intent` (what a tag search would find). */
+  async findIntentKeys(intent: string): Promise<FoundKey[]> {
+    return [...this.keys.values()]
+      .filter((key) => key.intent === intent && !key.destroyed)
+      .map((key) => {
+        const spki = createPublicKeyDer(key.privateKey);
+        return { kid: kidFromSpki(spki), location: { ...key.location }, publicKeySpki: spki };
+      });
+  }
+
+  async destroy(record: KeyToDestroy): Promise<void> {
     this.calls.destroy += 1;
     this.hook?.({ port: 'keys', op: 'destroy', phase: 'before', kid: record.kid });
     this.find(record.location).destroyed = true;
@@ -207,6 +234,10 @@ export class MemoryKeyBackend implements KeyBackend, SigningBackend {
   }
 }
 
+function createPublicKeyDer(privateKey: KeyObject): Uint8Array {
+  return new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
+}
+
 /** One call to {@link MemoryPublisher.publish} that went through. */
 export interface PublishedRecord {
   documents: PublicDocuments;
@@ -236,9 +267,30 @@ export class MemoryPublisher implements Publisher {
     return this.published.at(-1);
   }
 
-  async publish(documents: PublicDocuments): Promise<{ changed: boolean }> {
+  /** The live documents (the last publish), as a store with digests would report them. */
+  async inspect(): Promise<LiveDocuments> {
+    const last = this.last;
+    return { jwks: liveOf(last?.documents.jwks), discovery: liveOf(last?.documents.discovery) };
+  }
+
+  async publish(
+    documents: PublicDocuments,
+    expected?: LiveDocuments,
+  ): Promise<{ changed: boolean; live: LiveDocuments }> {
     this.calls.publish += 1;
     this.hook?.({ port: 'publisher', op: 'publish', phase: 'before' });
+    // Conditional like S3 If-Match: a document this publish would change must still be the one seen.
+    const now = await this.inspect();
+    for (const name of ['jwks', 'discovery'] as const) {
+      const changes = now[name]?.sha256 !== liveOf(documents[name])?.sha256;
+      if (expected !== undefined && changes && (expected[name]?.etag ?? null) !== (now[name]?.etag ?? null)) {
+        throw new IrsaError(
+          'PUBLISH_CONFLICT',
+          `The public ${name} changed since this run read it.`,
+          'Another run published in between; re-read and re-plan.',
+        );
+      }
+    }
     const jwks = JSON.parse(documents.jwks) as Jwks;
     const discovery = JSON.parse(documents.discovery) as { issuer: string };
     const changed =
@@ -256,8 +308,14 @@ export class MemoryPublisher implements Publisher {
     if (at !== undefined) record.at = at;
     this.published.push(record);
     this.hook?.({ port: 'publisher', op: 'publish', phase: 'after' });
-    return { changed };
+    return { changed, live: { jwks: liveOf(documents.jwks), discovery: liveOf(documents.discovery) } };
   }
+}
+
+function liveOf(text: string | undefined): LiveDocument | null {
+  if (text === undefined) return null;
+  const sha256 = createHash('sha256').update(text).digest('base64');
+  return { etag: sha256, sha256 };
 }
 
 /**

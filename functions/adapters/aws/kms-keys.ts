@@ -3,6 +3,9 @@
  * The private half never leaves KMS. Keys are tagged `cluster` and `managed-by` at creation (the
  * IAM policy only allows CreateKey with those request tags) and `kid` once the public key is known;
  * every later call is allowed only on keys whose `cluster` tag is this cluster.
+ * A key created for a keyset intent also carries `irsa-anywhere:intent`, and CreateKey goes through
+ * a client that makes a single attempt (an SDK retry after a timeout would create a second key);
+ * {@link KmsKeys.findIntentKeys} finds what an abandoned intent left with `tag:GetResources`.
  */
 import {
   CreateKeyCommand,
@@ -12,15 +15,22 @@ import {
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
+import {
+  GetResourcesCommand,
+  type ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { IrsaError } from '#core/errors.ts';
-import type { KeyLocation, KeyRecord, KeySpec } from '#core/keyset.ts';
-import type { CreatedKey, KeyBackend } from '#core/ports.ts';
+import type { KeyLocation, KeySpec } from '#core/keyset.ts';
+import { kidFromSpki } from '#core/kid.ts';
+import type { CreatedKey, CreateOptions, FoundKey, KeyBackend, KeyToDestroy } from '#core/ports.ts';
 import { isAwsError } from './aws-errors.ts';
 
 /** Tag keys this project puts on the KMS keys it creates. */
 export const TAG_CLUSTER = 'cluster';
 export const TAG_MANAGED_BY = 'managed-by';
 export const TAG_KID = 'kid';
+/** Tag key carrying the id of the keyset intent a key was created for. */
+export const TAG_INTENT = 'irsa-anywhere:intent';
 /** Value of the `managed-by` tag. */
 export const MANAGED_BY = 'irsa-anywhere';
 /** KMS waits this many days before deleting a scheduled key, unless configured (KMS allows 7–30). */
@@ -28,6 +38,10 @@ export const DEFAULT_DELETION_WINDOW_DAYS = 7;
 
 export interface KmsKeysOptions {
   kms: KMSClient;
+  /** The client CreateKey is sent with: configured for a single attempt (default: `kms`). */
+  kmsCreate?: KMSClient;
+  /** For {@link KmsKeys.findIntentKeys}; without it abandoned intents are closed unsearched. */
+  tagging?: ResourceGroupsTaggingAPIClient;
   cluster: string;
   /** ScheduleKeyDeletion waiting period, 7–30 days (default 7). */
   deletionWindowDays?: number;
@@ -81,18 +95,23 @@ function kmsLocation(location: KeyLocation): { type: 'kms'; keyId: string; keyAr
 /** {@link KeyBackend} for asymmetric KMS keys. */
 export class KmsKeys implements KeyBackend {
   readonly #kms: KMSClient;
+  readonly #kmsCreate: KMSClient;
+  readonly #tagging: ResourceGroupsTaggingAPIClient | undefined;
   readonly #cluster: string;
   readonly #windowDays: number;
 
   constructor(options: KmsKeysOptions) {
     this.#kms = options.kms;
+    this.#kmsCreate = options.kmsCreate ?? options.kms;
+    this.#tagging = options.tagging;
     this.#cluster = options.cluster;
     this.#windowDays = checkDeletionWindow(options.deletionWindowDays ?? DEFAULT_DELETION_WINDOW_DAYS);
   }
 
-  /** Creates a tagged SIGN_VERIFY key and returns its id and public key. */
-  async create(spec: KeySpec): Promise<CreatedKey> {
-    const created = await this.#kms.send(
+  /** Creates a tagged SIGN_VERIFY key (one attempt) and returns its id and public key. */
+  async create(spec: KeySpec, options: CreateOptions = {}): Promise<CreatedKey> {
+    const intentTag = options.intent === undefined ? [] : [{ TagKey: TAG_INTENT, TagValue: options.intent }];
+    const created = await this.#kmsCreate.send(
       new CreateKeyCommand({
         KeySpec: spec,
         KeyUsage: 'SIGN_VERIFY',
@@ -100,6 +119,7 @@ export class KmsKeys implements KeyBackend {
         Tags: [
           { TagKey: TAG_CLUSTER, TagValue: this.#cluster },
           { TagKey: TAG_MANAGED_BY, TagValue: MANAGED_BY },
+          ...intentTag,
         ],
       }),
     );
@@ -146,7 +166,7 @@ export class KmsKeys implements KeyBackend {
    * Schedules the key's deletion after the configured window. Idempotent: a key already pending
    * deletion, or gone, counts as destroyed.
    */
-  async destroy(key: KeyRecord): Promise<void> {
+  async destroy(key: KeyToDestroy): Promise<void> {
     const { keyId } = kmsLocation(key.location);
     try {
       await this.#kms.send(
@@ -157,6 +177,44 @@ export class KmsKeys implements KeyBackend {
       if (isAwsError(error, ['KMSInvalidStateException']) && (await this.#isPendingDeletion(keyId))) return;
       throw error;
     }
+  }
+
+  /**
+   * Enabled keys of this cluster tagged with `intent` (`tag:GetResources`, then DescribeKey and
+   * GetPublicKey on each). Keys already pending deletion are skipped.
+   */
+  async findIntentKeys(intent: string): Promise<FoundKey[]> {
+    if (this.#tagging === undefined) return [];
+    const arns: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#tagging.send(
+        new GetResourcesCommand({
+          ResourceTypeFilters: ['kms:key'],
+          TagFilters: [
+            { Key: TAG_INTENT, Values: [intent] },
+            { Key: TAG_CLUSTER, Values: [this.#cluster] },
+          ],
+          ...(token === undefined ? {} : { PaginationToken: token }),
+        }),
+      );
+      for (const mapping of page.ResourceTagMappingList ?? [])
+        if (mapping.ResourceARN !== undefined) arns.push(mapping.ResourceARN);
+      token = page.PaginationToken === '' ? undefined : page.PaginationToken;
+    } while (token !== undefined);
+    const found: FoundKey[] = [];
+    for (const keyArn of arns) {
+      const keyId = keyArn.slice(keyArn.lastIndexOf('/') + 1);
+      const described = await this.#kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+      if (described.KeyMetadata?.KeyState !== 'Enabled') continue;
+      const publicKey = await getKmsPublicKey(this.#kms, keyId);
+      found.push({
+        kid: kidFromSpki(publicKey.spki),
+        location: { type: 'kms', keyId, keyArn },
+        publicKeySpki: publicKey.spki,
+      });
+    }
+    return found;
   }
 
   async #isPendingDeletion(keyId: string): Promise<boolean> {

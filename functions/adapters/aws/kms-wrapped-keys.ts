@@ -7,16 +7,25 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPair } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { IrsaError } from '#core/errors.ts';
 import type { KeyLocation, KeyRecord, KeySpec } from '#core/keyset.ts';
 import { kidFromSpki } from '#core/kid.ts';
-import type { CreatedKey, KeyBackend } from '#core/ports.ts';
+import type { CreatedKey, CreateOptions, FoundKey, KeyBackend, KeyToDestroy } from '#core/ports.ts';
 import { isAwsError } from './aws-errors.ts';
+
+/** Prefix of the wrapped private keys in the state bucket. */
+export const WRAPPED_KEY_PREFIX = 'keys/';
 
 /** Object key of a wrapped private key in the state bucket. */
 export function wrappedKeyObject(kid: string): string {
-  return `keys/${kid}.wrapped`;
+  return `${WRAPPED_KEY_PREFIX}${kid}.wrapped`;
 }
 
 /** The KMS encryption context that binds a wrapped key to its cluster and kid. */
@@ -85,7 +94,7 @@ export class KmsWrappedKeys implements KeyBackend {
   }
 
   /** Generates a key pair, wraps and stores the private half; returns the public half. */
-  async create(spec: KeySpec): Promise<CreatedKey> {
+  async create(spec: KeySpec, options: CreateOptions = {}): Promise<CreatedKey> {
     const { kms, s3, bucket, cluster, wrappingKeyId } = this.#options;
     const pair = await this.#generate(spec);
     const kid = kidFromSpki(pair.spki);
@@ -116,6 +125,7 @@ export class KmsWrappedKeys implements KeyBackend {
         Key: object,
         Body: ciphertext,
         ContentType: 'application/octet-stream',
+        ...(options.intent === undefined ? {} : { Metadata: { intent: options.intent } }),
         IfNoneMatch: '*',
       }),
     );
@@ -123,13 +133,41 @@ export class KmsWrappedKeys implements KeyBackend {
   }
 
   /** Deletes the wrapped key object. Idempotent: a missing object counts as deleted. */
-  async destroy(key: KeyRecord): Promise<void> {
+  async destroy(key: KeyToDestroy): Promise<void> {
     const { object } = wrappedLocation(key.location);
     try {
       await this.#options.s3.send(new DeleteObjectCommand({ Bucket: this.#options.bucket, Key: object }));
     } catch (error) {
       if (!isAwsError(error, ['NoSuchKey', 'NotFound'], [404])) throw error;
     }
+  }
+
+  /**
+   * Every wrapped key object under the prefix (`ListObjectsV2`): objects cannot be found by tag,
+   * so all are returned and the runner destroys those the keyset does not reference. Only called
+   * for an abandoned intent, when no run can be between storing an object and recording it.
+   */
+  async findIntentKeys(_intent: string): Promise<FoundKey[]> {
+    const { s3, bucket, wrappingKeyId } = this.#options;
+    const found: FoundKey[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: WRAPPED_KEY_PREFIX,
+          ...(token === undefined ? {} : { ContinuationToken: token }),
+        }),
+      );
+      for (const item of page.Contents ?? []) {
+        const object = item.Key;
+        const kid = object?.match(/^keys\/([A-Za-z0-9_-]{43})\.wrapped$/)?.[1];
+        if (object !== undefined && kid !== undefined)
+          found.push({ kid, location: { type: 'wrapped', object, wrappingKeyId } });
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return found;
   }
 }
 

@@ -5,6 +5,7 @@
  * re-reads; nothing is ever overwritten silently. A document that does not parse throws
  * `KEYSET_CORRUPT` (from `parseKeyset`) and is left in place for a person to look at.
  */
+import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { IrsaError } from '#core/errors.ts';
 import type { Keyset } from '#core/keyset.ts';
@@ -43,7 +44,9 @@ export class S3KeysetStore implements KeysetStore {
     let text: string;
     let etag: string | undefined;
     try {
-      const out = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key }));
+      const out = await this.#s3.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key, ChecksumMode: 'ENABLED' }),
+      );
       etag = out.ETag;
       text = out.Body === undefined ? '' : await out.Body.transformToString('utf-8');
     } catch (error) {
@@ -57,7 +60,10 @@ export class S3KeysetStore implements KeysetStore {
         'Check that the state bucket is a standard S3 bucket (conditional writes need ETags).',
       );
     }
-    return { keyset: parseKeyset(text), version: etag };
+    // The digest of the bytes read (S3 verified them against its checksum on the way): compared
+    // with the journal of what the functions last wrote.
+    const sha256 = createHash('sha256').update(text, 'utf8').digest('base64');
+    return { keyset: parseKeyset(text), version: etag, sha256 };
   }
 
   /**
@@ -73,6 +79,7 @@ export class S3KeysetStore implements KeysetStore {
           Key: this.#key,
           Body: serializeKeyset(keyset),
           ContentType: 'application/json',
+          ChecksumAlgorithm: 'SHA256',
           ...condition,
         }),
       );

@@ -5,11 +5,18 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { IrsaError } from '#core/errors.ts';
 import type { Keyset } from '#core/keyset.ts';
 import { parseKeyset, serializeKeyset } from '#core/keyset-parse.ts';
-import type { KeysetStore, PublicDocuments, Publisher, VersionedKeyset } from '#core/ports.ts';
+import type {
+  KeysetStore,
+  LiveDocument,
+  LiveDocuments,
+  PublicDocuments,
+  Publisher,
+  VersionedKeyset,
+} from '#core/ports.ts';
 import { atomicWriteFile } from './atomic-file.ts';
 
 /** Paths of the local layout below `--dir`. */
@@ -30,6 +37,10 @@ export function localPaths(dir: string) {
 
 function versionOf(bytes: string): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+function digestOf(bytes: string): string {
+  return createHash('sha256').update(bytes).digest('base64');
 }
 
 async function readIfExists(path: string): Promise<string | null> {
@@ -59,13 +70,13 @@ export class LocalKeysetStore implements KeysetStore {
   async read(): Promise<VersionedKeyset | null> {
     const text = await readIfExists(this.path);
     if (text === null) return null;
-    return { keyset: parseKeyset(text), version: versionOf(text) };
+    return { keyset: parseKeyset(text), version: versionOf(text), sha256: digestOf(text) };
   }
 
   async write(keyset: Keyset, expectedVersion: string | null): Promise<string> {
     const text = serializeKeyset(keyset);
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
-    const release = await this.lock();
+    const release = await lockFile(this.path);
     try {
       const current = await readIfExists(this.path);
       const currentVersion = current === null ? null : versionOf(current);
@@ -82,32 +93,37 @@ export class LocalKeysetStore implements KeysetStore {
       await release();
     }
   }
-
-  private async lock(): Promise<() => Promise<void>> {
-    const lockPath = `${this.path}.lock`;
-    for (let attempt = 0; attempt < 200; attempt++) {
-      try {
-        const handle = await open(lockPath, 'wx', 0o600);
-        await handle.close();
-        return () => rm(lockPath, { force: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const info = await stat(lockPath).catch(() => null);
-        if (info !== null && Date.now() - info.mtimeMs > STALE_LOCK_MS) await rm(lockPath, { force: true });
-        else await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }
-    throw new IrsaError(
-      'STATE_LOCKED',
-      `${lockPath} is held by another process.`,
-      'Wait for the other run to finish, or remove the lock file if no run is active.',
-    );
-  }
 }
 
 /**
- * Publishes the discovery document and JWKS as files under `public/`, JWKS first. Unchanged bytes
- * are not rewritten.
+ * Takes an exclusive lock file beside `path` (a stale one, older than 30 s, is taken over);
+ * returns its release.
+ */
+async function lockFile(path: string): Promise<() => Promise<void>> {
+  const lockPath = `${path}.lock`;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx', 0o600);
+      await handle.close();
+      return () => rm(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const info = await stat(lockPath).catch(() => null);
+      if (info !== null && Date.now() - info.mtimeMs > STALE_LOCK_MS) await rm(lockPath, { force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  throw new IrsaError(
+    'STATE_LOCKED',
+    `${lockPath} is held by another process.`,
+    'Wait for the other run to finish, or remove the lock file if no run is active.',
+  );
+}
+
+/**
+ * Publishes the discovery document and JWKS as files under `public/`, JWKS first, with the same
+ * guarantees as the S3 publisher: unchanged bytes are not rewritten, and each write holds a lock
+ * and happens only if the file is still the version the run saw (`PUBLISH_CONFLICT` otherwise).
  */
 export class LocalPublisher implements Publisher {
   private readonly paths: ReturnType<typeof localPaths>;
@@ -117,16 +133,47 @@ export class LocalPublisher implements Publisher {
     this.paths = localPaths(dir);
   }
 
-  async publish(documents: PublicDocuments): Promise<{ changed: boolean }> {
-    let changed = false;
-    for (const [path, body] of [
-      [this.paths.jwks, documents.jwks],
-      [this.paths.discovery, documents.discovery],
-    ] as const) {
-      if ((await readIfExists(path)) === body) continue;
-      await atomicWriteFile(path, body, { mode: 0o644 });
-      changed = true;
+  async inspect(): Promise<LiveDocuments> {
+    return { jwks: await liveFile(this.paths.jwks), discovery: await liveFile(this.paths.discovery) };
+  }
+
+  async publish(
+    documents: PublicDocuments,
+    expected?: LiveDocuments,
+  ): Promise<{ changed: boolean; live: LiveDocuments }> {
+    const seen = expected ?? (await this.inspect());
+    const jwks = await writeIfChanged(this.paths.jwks, documents.jwks, seen.jwks);
+    const discovery = await writeIfChanged(this.paths.discovery, documents.discovery, seen.discovery);
+    return { changed: jwks.changed || discovery.changed, live: { jwks: jwks.live, discovery: discovery.live } };
+  }
+}
+
+async function liveFile(path: string): Promise<LiveDocument | null> {
+  const text = await readIfExists(path);
+  return text === null ? null : { etag: versionOf(text), sha256: digestOf(text) };
+}
+
+async function writeIfChanged(
+  path: string,
+  body: string,
+  seen: LiveDocument | null,
+): Promise<{ changed: boolean; live: LiveDocument }> {
+  const live = { etag: versionOf(body), sha256: digestOf(body) };
+  if (seen?.sha256 === live.sha256) return { changed: false, live: seen };
+  await mkdir(dirname(path), { recursive: true });
+  const release = await lockFile(path);
+  try {
+    const current = await liveFile(path);
+    if ((current?.etag ?? null) !== (seen?.etag ?? null)) {
+      throw new IrsaError(
+        'PUBLISH_CONFLICT',
+        `${path} changed since this run read it: another run published in between.`,
+        'Nothing to do: the run re-reads the keyset and publishes again only if its keyset is still the newest.',
+      );
     }
-    return { changed };
+    await atomicWriteFile(path, body, { mode: 0o644 });
+    return { changed: true, live };
+  } finally {
+    await release();
   }
 }

@@ -4,7 +4,7 @@
  * of what was public when, so verifiers fetch exactly the bytes a client would have fetched.
  */
 import { assertNoPrivateMembers } from '#core/jwks.ts';
-import type { PublicDocuments, Publisher } from '#core/ports.ts';
+import type { LiveDocuments, PublicDocuments, Publisher } from '#core/ports.ts';
 
 /** One publish as seen from outside: its virtual time, the JWKS bytes read back, its kids. */
 export interface PublishedJwks {
@@ -34,11 +34,18 @@ export class RecordingPublisher implements Publisher {
     private readonly now: () => number,
   ) {}
 
-  async publish(documents: PublicDocuments): Promise<{ changed: boolean }> {
+  inspect(): Promise<LiveDocuments> {
+    return this.inner.inspect();
+  }
+
+  async publish(
+    documents: PublicDocuments,
+    expected?: LiveDocuments,
+  ): Promise<{ changed: boolean; live: LiveDocuments }> {
     assertNoPrivateMembers(JSON.parse(documents.jwks));
     assertNoPrivateMembers(JSON.parse(documents.discovery));
     this.documentsChecked += 2;
-    const result = await this.inner.publish(documents);
+    const result = await this.inner.publish(documents, expected);
     const text = await this.readBack();
     const jwks = JSON.parse(text) as { keys: Array<{ kid: string }> };
     assertNoPrivateMembers(jwks);

@@ -152,11 +152,15 @@ class Sim {
     return {
       store: tagged,
       keys: {
-        create: paused((spec) => keys.create(spec)),
+        create: paused((spec, options) => keys.create(spec, options)),
         label: paused((location, kid) => keys.label(location, kid)),
         destroy: paused((record) => keys.destroy(record)),
+        findIntentKeys: paused((intent) => keys.findIntentKeys(intent)),
       },
-      publisher: { publish: paused((documents) => publisher.publish(documents)) },
+      publisher: {
+        inspect: paused(() => publisher.inspect()),
+        publish: paused((documents, expected) => publisher.publish(documents, expected)),
+      },
       policy: this.policy,
       cluster: 'sim',
       issuer: this.issuer,

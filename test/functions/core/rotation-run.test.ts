@@ -51,11 +51,16 @@ describe('runRotation', () => {
     const [key] = w.keyset().keys;
     expect(key).toMatchObject({ state: 'active', alg: 'ES256', activatedAt: new Date(T0).toISOString() });
     expect(key?.publishedAt).toBe(new Date(T0).toISOString());
-    expect(w.keyset().lastPublish).toEqual({
+    expect(w.keyset().lastPublish).toMatchObject({
       kids: [key?.kid],
       at: new Date(T0).toISOString(),
       issuer: ISSUER,
+      // Written at revision 2 (1: the intent), published from it, recorded at 3.
+      revision: 2,
     });
+    expect(w.keyset().revision).toBe(3);
+    expect(w.keyset().intent).toBeUndefined();
+    expect(JSON.parse(w.publisher.last?.documents.jwks ?? '{}').irsa_anywhere_keyset_revision).toBe(2);
     expect(w.publisher.last?.kids).toEqual([key?.kid]);
     expect(w.keys.keys.get('memory-key-1')?.kid).toBe(key?.kid);
     expect(report.steps[0]?.kid).toBe(key?.kid);
@@ -175,7 +180,7 @@ describe('runRotation', () => {
     expect(w.keyset().lastPublish?.issuer).toBe('https://oidc.example.com/new');
   });
 
-  it('on a lost race re-reads and re-plans, destroying the key it had created so none is orphaned', async () => {
+  it('a race lost on the intent write creates no key at all', async () => {
     const w = world();
     await runRotation(w.deps);
     w.setTime(T0 + 6 * DAY);
@@ -190,7 +195,29 @@ describe('runRotation', () => {
     const report = await runRotation(w.deps);
     expect(types(report)).toEqual(['create-pending', 'publish']);
     expect(w.store.calls.conflicts).toBe(1);
-    expect(w.keys.calls).toMatchObject({ create: 3, destroy: 1 });
+    expect(w.keys.calls).toMatchObject({ create: 2, destroy: 0 });
+    expect(w.keys.live()).toHaveLength(2);
+    expect(w.keys.live().map((key) => key.location.keyId)).toEqual(
+      w.keyset().keys.map((key) => (key.location.type === 'kms' ? key.location.keyId : '')),
+    );
+  });
+
+  it('a race lost after creating adopts the key it created (its intent is still open): none is orphaned', async () => {
+    const w = world();
+    await runRotation(w.deps);
+    w.setTime(T0 + 6 * DAY);
+    let writes = 0;
+    w.store.hook = (call) => {
+      if (call.op === 'write' && call.phase === 'before' && ++writes === 2) {
+        const other = w.store.peek() as Keyset;
+        w.store.setRaw(JSON.stringify({ ...other, updatedAt: new Date(T0 + 6 * DAY).toISOString() }));
+      }
+    };
+    const report = await runRotation(w.deps);
+    expect(types(report)).toEqual(['reconcile', 'publish']);
+    expect(w.store.calls.conflicts).toBe(1);
+    expect(w.keys.calls).toMatchObject({ create: 2, destroy: 0 });
+    expect(w.keyset().keys.map((key) => key.state)).toEqual(['active', 'pending']);
     expect(w.keys.live()).toHaveLength(2);
     expect(w.keys.live().map((key) => key.location.keyId)).toEqual(
       w.keyset().keys.map((key) => (key.location.type === 'kms' ? key.location.keyId : '')),
@@ -203,7 +230,8 @@ describe('runRotation', () => {
     w.setTime(T0 + 6 * DAY);
     let writes = 0;
     w.store.hook = (call) => {
-      if (call.op === 'write' && call.phase === 'before' && ++writes === 2) {
+      // 1: the intent, 2: the new key, 3: the publish record.
+      if (call.op === 'write' && call.phase === 'before' && ++writes === 3) {
         w.store.setRaw(w.store.raw() ?? '');
       }
     };
@@ -213,10 +241,10 @@ describe('runRotation', () => {
     expect(w.keyset().lastPublish?.kids).toEqual(w.publisher.last?.kids);
   });
 
-  it('publishes again when a concurrent run recorded newer documents than the ones it just published', async () => {
-    // Run A publishes documents computed from a keyset that run B has since changed (B revoked a
-    // key, published and recorded). A's stale publish re-exposes the revoked key; only a forced
-    // republish after A's lost race puts the recorded documents back.
+  it('never publishes documents older than a concurrent run published (conditional publish)', async () => {
+    // Run A is about to publish documents computed from a keyset that run B then changes (B revokes
+    // a key, publishes and records). A's publish is conditional on the documents A saw before it
+    // read the keyset: it is refused, A re-reads, and the revoked key is never public again.
     const w = world();
     await runRotation(w.deps);
     w.setTime(T0 + 6 * DAY);
@@ -229,17 +257,20 @@ describe('runRotation', () => {
     await runRotation({ ...w.deps, issuer: 'https://oidc.example.com/next' }, {});
     let gate: (() => Promise<unknown>) | undefined = () => runRotation(w.deps, { revoke: retired });
     const gated: Publisher = {
-      publish: async (documents) => {
+      inspect: () => w.publisher.inspect(),
+      publish: async (documents, expected) => {
         const other = gate;
         gate = undefined;
         if (other !== undefined) await other();
-        return w.publisher.publish(documents);
+        return w.publisher.publish(documents, expected);
       },
     };
+    const before = w.publisher.published.length;
     const report = await runRotation({ ...w.deps, publisher: gated });
-    expect(types(report)).toEqual(['set-issuer', 'publish']);
-    expect(w.publisher.published.at(-2)?.kids).toContain(retired);
-    expect(w.publisher.last?.kids).not.toContain(retired);
+    expect(types(report)).toEqual(['set-issuer']);
+    const after = w.publisher.published.slice(before);
+    expect(after.length).toBeGreaterThan(0);
+    for (const record of after) expect(record.kids).not.toContain(retired);
     expect(w.publisher.last?.kids).toEqual(w.keyset().lastPublish?.kids);
   });
 
@@ -256,7 +287,8 @@ describe('runRotation', () => {
 
   it('repairs after a crash right after a publish: the next run records it', async () => {
     const w = world();
-    const crash = crashAtCall(10); // store.read(2) create(2) label(2) write(2) publish.before, publish.after
+    // store.read(2) write-intent(2) create(2) label(2) write(2) publish.before, publish.after
+    const crash = crashAtCall(12);
     w.publisher.hook = crash;
     w.keys.hook = crash;
     w.store.hook = crash;
