@@ -238,7 +238,11 @@ function parseIntent(value: unknown, path: string): KeyIntent {
   const obj = object(value, path, ['id', 'keySpec', 'createdAt']);
   const id = string(obj, 'id', path);
   if (!INTENT_ID.test(id)) throw corrupt(`${path}.id`, `expected <revision>-<UTC time>, got ${describe(id)}`);
-  return { id, keySpec: oneOf(obj, 'keySpec', path, KEY_SPECS), createdAt: timestamp(obj, 'createdAt', path) };
+  return {
+    id,
+    keySpec: oneOf(obj, 'keySpec', path, KEY_SPECS),
+    createdAt: timestamp(obj, 'createdAt', path),
+  };
 }
 
 function parsePublish(value: unknown, path: string): PublishRecord {

@@ -181,7 +181,11 @@ export function plan(
   const actions = planKeys(keyset, policy, now, request);
   const intent = keyset?.intent;
   if (intent === undefined) return actions;
-  const waiting = actions.filter((action) => !createsKey(action));
+  // Nothing signs until the intent's key is recorded: no JWKS can be published without it.
+  const activates = (action: Action): boolean =>
+    action.type === 'promote' || (action.type === 'revoke' && action.promote !== undefined);
+  const unsigned = activeKey(keyset) === undefined && !actions.some(activates);
+  const waiting = actions.filter((action) => !createsKey(action) && !(unsigned && action.type === 'publish'));
   const abandoned = time(intent.createdAt) + ms(INTENT_GRACE_SECONDS) <= now.getTime();
   if (!abandoned && request.settleIntent !== intent.id) return waiting;
   return [

@@ -135,7 +135,11 @@ export async function runRotation(
     deps.onWarning?.(warning);
   };
   let pending: RotationRequest = { ...request, issuer: deps.issuer };
-  const context: RunContext = { live: { jwks: null, discovery: null }, created: new Map(), ownDigests: new Set() };
+  const context: RunContext = {
+    live: { jwks: null, discovery: null },
+    created: new Map(),
+    ownDigests: new Set(),
+  };
   let journalStale = false;
   const observe = async (): Promise<VersionedKeyset | null> => {
     context.live = await deps.publisher.inspect();
@@ -145,13 +149,29 @@ export async function runRotation(
     if (drift === 'unrecorded' || drift.length > 0) pending = { ...pending, republish: true };
     if (drift !== 'unrecorded' && drift.length > 0) {
       const revision = read?.keyset.lastPublish?.revision;
-      warn({ type: 'published-document-drift', documents: drift, ...(revision === undefined ? {} : { revision }) });
+      warn({
+        type: 'published-document-drift',
+        documents: drift,
+        ...(revision === undefined ? {} : { revision }),
+      });
     }
     const journal = context.live.keysetJournal;
-    const settled = Date.parse(read?.keyset.updatedAt ?? '') + INTENT_GRACE_SECONDS * 1000 <= deps.clock().getTime();
-    if (read?.sha256 !== undefined && journal !== undefined && read.sha256 !== journal && settled && !journalStale) {
+    const settled =
+      Date.parse(read?.keyset.updatedAt ?? '') + INTENT_GRACE_SECONDS * 1000 <= deps.clock().getTime();
+    if (
+      read?.sha256 !== undefined &&
+      journal !== undefined &&
+      read.sha256 !== journal &&
+      settled &&
+      !journalStale
+    ) {
       journalStale = true;
-      warn({ type: 'keyset-unexpected-write', found: read.sha256, expected: journal, updatedAt: read.keyset.updatedAt });
+      warn({
+        type: 'keyset-unexpected-write',
+        found: read.sha256,
+        expected: journal,
+        updatedAt: read.keyset.updatedAt,
+      });
     }
     return read;
   };
@@ -171,12 +191,16 @@ export async function runRotation(
       else if (revokeSeen) pending = afterStep(pending, { type: 'revoke', kid: revoke, reason: '' });
     }
     const intent = current?.keyset.intent;
-    if (intent !== undefined && context.created.has(intent.id)) pending = { ...pending, settleIntent: intent.id };
+    if (intent !== undefined && context.created.has(intent.id))
+      pending = { ...pending, settleIntent: intent.id };
     const now = deps.clock();
     const action = plan(current?.keyset ?? null, deps.policy, now, pending)[0];
     if (action === undefined) {
       if (current === null) throw new Error('planner returned nothing for a missing keyset');
-      if (current.keyset.intent !== undefined && (pending.revoke !== undefined || pending.rotateNow === true)) {
+      if (
+        current.keyset.intent !== undefined &&
+        (pending.revoke !== undefined || pending.rotateNow === true)
+      ) {
         throw new IrsaError(
           'INTENT_OPEN',
           `Another run is creating a key (intent ${current.keyset.intent.id}, opened ${current.keyset.intent.createdAt}); this request needs a new key and waits for it.`,
@@ -184,11 +208,18 @@ export async function runRotation(
           { detail: { intent: current.keyset.intent.id } },
         );
       }
-      if ((wrote || journalStale) && deps.publisher.recordKeysetJournal !== undefined && current.sha256 !== undefined) {
+      if (
+        (wrote || journalStale) &&
+        deps.publisher.recordKeysetJournal !== undefined &&
+        current.sha256 !== undefined
+      ) {
         try {
           await deps.publisher.recordKeysetJournal(current.sha256, context.live);
         } catch (error) {
-          warn({ type: 'journal-not-recorded', error: error instanceof Error ? error.message : String(error) });
+          warn({
+            type: 'journal-not-recorded',
+            error: error instanceof Error ? error.message : String(error),
+          });
         }
       }
       return { steps, keyset: current.keyset, wrote, published, warnings };

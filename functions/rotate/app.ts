@@ -12,7 +12,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
 import { activeKey, nextTransition, type RotationRequest } from '#core/planner.ts';
-import { type RotationDeps, type RotationStep, runRotation } from '#core/rotation-run.ts';
+import {
+  type RotationDeps,
+  type RotationStep,
+  type RotationWarning,
+  runRotation,
+} from '#core/rotation-run.ts';
 
 /** CloudWatch namespace of all metrics (the alarm in infra/ matches on it). */
 export const METRICS_NAMESPACE = 'IrsaAnywhere';
@@ -22,6 +27,27 @@ export const ROTATE_SERVICE = 'irsa-anywhere-rotate';
 export const METRIC_STEP = 'RotationStep';
 export const METRIC_ERROR = 'RotationError';
 export const METRIC_ACTIVE_KEY_AGE = 'ActiveKeyAgeSeconds';
+/** A live public document differed from what the keyset last published (alarmed in infra/alarms.yml). */
+export const METRIC_DOCUMENT_DRIFT = 'PublishedDocumentDrift';
+/** keyset.json was not the document the functions last wrote (alarmed in infra/alarms.yml). */
+export const METRIC_KEYSET_UNEXPECTED = 'KeysetUnexpectedWrite';
+
+/** The metric each warning counts in (none for `journal-not-recorded`: it is only logged). */
+const WARNING_METRICS: Readonly<Record<RotationWarning['type'], string | undefined>> = {
+  'published-document-drift': METRIC_DOCUMENT_DRIFT,
+  'keyset-unexpected-write': METRIC_KEYSET_UNEXPECTED,
+  'journal-not-recorded': undefined,
+};
+
+/** What each warning means, for the log line. */
+const WARNING_MESSAGES: Readonly<Record<RotationWarning['type'], string>> = {
+  'published-document-drift':
+    'published documents differ from what the keyset last published: overwritten outside this stack or by a stale run; republishing',
+  'keyset-unexpected-write':
+    'keyset.json is not the document the rotation functions last wrote: check the state bucket versions and CloudTrail for who wrote it',
+  'journal-not-recorded':
+    'could not record the keyset journal; the next run may report keyset.json as unexpected',
+};
 
 const KID = /^[A-Za-z0-9_-]{43}$/;
 
@@ -61,7 +87,7 @@ export function parseRotateEvent(event: unknown): RotationRequest {
 
 /** What rotate needs: the rotation ports and settings, and its logger and metrics. */
 export interface RotateDeps {
-  rotation: Omit<RotationDeps, 'onStep'>;
+  rotation: Omit<RotationDeps, 'onStep' | 'onWarning'>;
   logger: Logger;
   metrics: Metrics;
 }
@@ -90,11 +116,23 @@ export function makeHandler(deps: RotateDeps) {
     single.addMetric(METRIC_STEP, MetricUnit.Count, 1);
   };
 
+  const onWarning = (warning: RotationWarning): void => {
+    const { type, ...detail } = warning;
+    if (type === 'journal-not-recorded') logger.warn(WARNING_MESSAGES[type], { warning: type, ...detail });
+    else logger.error(WARNING_MESSAGES[type], { warning: type, ...detail });
+    const metric = WARNING_METRICS[type];
+    // Emitted now (not with the run's other metrics): a run that fails later must still count it.
+    if (metric !== undefined) {
+      const single = metrics.singleMetric();
+      single.addMetric(metric, MetricUnit.Count, 1);
+    }
+  };
+
   const rotate = async (event: unknown): Promise<RotateResult> => {
     try {
       const request = parseRotateEvent(event);
       logger.info('rotation run', { request });
-      const report = await runRotation({ ...deps.rotation, onStep }, request);
+      const report = await runRotation({ ...deps.rotation, onStep, onWarning }, request);
       const now = deps.rotation.clock();
       const active = activeKey(report.keyset);
       if (active?.activatedAt !== undefined) {

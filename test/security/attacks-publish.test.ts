@@ -46,7 +46,11 @@ function rotation(
   request?: RotationRequest,
   wrap?: PublishWrap,
 ): Promise<RotationReport> {
-  const options = { s3: proc.s3, bucket: deployment.publicBucket, jwksMaxAgeSeconds: policy.jwksMaxAgeSeconds };
+  const options = {
+    s3: proc.s3,
+    bucket: deployment.publicBucket,
+    jwksMaxAgeSeconds: policy.jwksMaxAgeSeconds,
+  };
   const publisher =
     wrap === undefined
       ? new S3Publisher(options)
@@ -122,7 +126,11 @@ function slowDyingPublish(proc: FakeProcess): { wrap: PublishWrap; reached: Prom
 }
 
 /** Runs the slow run `slow` until it is about to publish, then `between`, then lets it publish and die. */
-async function race(slow: (wrap: PublishWrap) => Promise<unknown>, proc: FakeProcess, between: () => Promise<unknown>) {
+async function race(
+  slow: (wrap: PublishWrap) => Promise<unknown>,
+  proc: FakeProcess,
+  between: () => Promise<unknown>,
+) {
   const gate = slowDyingPublish(proc);
   const outcome = slow(gate.wrap).then(
     () => undefined,
@@ -211,13 +219,17 @@ describe('attack (b): a slow run publishes after rotate --revoke', () => {
     );
     // Either the stale publish went through and the run died, or it was refused and the run went on.
     expect(outcome === undefined || outcome instanceof ProcessDeath).toBe(true);
-    console.info(`attack (b): slow run ${outcome === undefined ? `re-read after ${refused.join(',')}` : 'published and died'}`);
+    console.info(
+      `attack (b): slow run ${outcome === undefined ? `re-read after ${refused.join(',')}` : 'published and died'}`,
+    );
     const after = [];
     for (let hour = 1; hour <= 3; hour += 1) {
       await run(aws, CREATE_DUE + hour * HOUR);
       after.push(liveKids(aws).includes(revoked));
     }
-    console.info(`attack (b): revoked key live after the slow publish and 3 hourly runs = ${after.join(',')}`);
+    console.info(
+      `attack (b): revoked key live after the slow publish and 3 hourly runs = ${after.join(',')}`,
+    );
     expect(after).toEqual([false, false, false]);
     expect(checkInvariants(aws, deployment, { emergency: true }).violations).toEqual([]);
   });
@@ -243,14 +255,18 @@ describe('attack (c): a slow run with an old keyset drops a pending key', () => 
       () => run(aws, nextDue),
     );
     expect(outcome === undefined || outcome instanceof ProcessDeath).toBe(true);
-    console.info(`attack (c): slow run ${outcome === undefined ? `re-read after ${refused.join(',')}` : 'published and died'}`);
+    console.info(
+      `attack (c): slow run ${outcome === undefined ? `re-read after ${refused.join(',')}` : 'published and died'}`,
+    );
     const pending = keysetOf(aws).keys.find((key) => key.state === 'pending')?.kid ?? 'none';
     const after = [];
     for (let hour = 1; hour <= 3; hour += 1) {
       await run(aws, nextDue + hour * HOUR);
       after.push(liveKids(aws).includes(pending));
     }
-    console.info(`attack (c): pending key live after the slow publish and 3 hourly runs = ${after.join(',')}`);
+    console.info(
+      `attack (c): pending key live after the slow publish and 3 hourly runs = ${after.join(',')}`,
+    );
     expect(after).toEqual([true, true, true]);
     expect(checkInvariants(aws, deployment).violations).toEqual([]);
   });

@@ -132,7 +132,9 @@ export class S3Publisher implements Publisher {
       live: {
         jwks: jwks.live,
         discovery: discovery.live,
-        ...(discovery.changed || seen.keysetJournal === undefined ? {} : { keysetJournal: seen.keysetJournal }),
+        ...(discovery.changed || seen.keysetJournal === undefined
+          ? {}
+          : { keysetJournal: seen.keysetJournal }),
       },
     };
   }
@@ -169,7 +171,9 @@ export class S3Publisher implements Publisher {
     }
   }
 
-  async #head(key: string): Promise<{ live: LiveDocument; metadata: Record<string, string> | undefined } | null> {
+  async #head(
+    key: string,
+  ): Promise<{ live: LiveDocument; metadata: Record<string, string> | undefined } | null> {
     try {
       const head = await this.#s3.send(
         new HeadObjectCommand({ Bucket: this.#bucket, Key: key, ChecksumMode: 'ENABLED' }),
@@ -177,7 +181,10 @@ export class S3Publisher implements Publisher {
       if (head.ETag === undefined) return null;
       // A changed Cache-Control setting takes effect at the next publish: only the bytes are compared.
       const sha256 = head.ChecksumSHA256;
-      return { live: { etag: head.ETag, ...(sha256 === undefined ? {} : { sha256 }) }, metadata: head.Metadata };
+      return {
+        live: { etag: head.ETag, ...(sha256 === undefined ? {} : { sha256 }) },
+        metadata: head.Metadata,
+      };
     } catch (error) {
       if (isAwsError(error, ['NotFound', 'NoSuchKey'], [404])) return null;
       throw error;

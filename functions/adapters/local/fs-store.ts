@@ -144,7 +144,10 @@ export class LocalPublisher implements Publisher {
     const seen = expected ?? (await this.inspect());
     const jwks = await writeIfChanged(this.paths.jwks, documents.jwks, seen.jwks);
     const discovery = await writeIfChanged(this.paths.discovery, documents.discovery, seen.discovery);
-    return { changed: jwks.changed || discovery.changed, live: { jwks: jwks.live, discovery: discovery.live } };
+    return {
+      changed: jwks.changed || discovery.changed,
+      live: { jwks: jwks.live, discovery: discovery.live },
+    };
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
@@ -20,8 +21,16 @@ describe('S3KeysetStore.read', () => {
   it('returns the parsed keyset with its ETag from keyset.json', async () => {
     s3.on(GetObjectCommand).resolves({ Body: body(serializeKeyset(keyset)), ETag: '"abc"' });
     const read = await store().read();
-    expect(read).toEqual({ keyset, version: '"abc"' });
-    expect(s3).toReceiveCommandWith(GetObjectCommand, { Bucket: 'state', Key: 'keyset.json' });
+    expect(read).toEqual({
+      keyset,
+      version: '"abc"',
+      sha256: createHash('sha256').update(serializeKeyset(keyset)).digest('base64'),
+    });
+    expect(s3).toReceiveCommandWith(GetObjectCommand, {
+      Bucket: 'state',
+      Key: 'keyset.json',
+      ChecksumMode: 'ENABLED',
+    });
   });
 
   it('returns null when the object does not exist (first run)', async () => {

@@ -60,12 +60,25 @@ describe('LocalKeysetStore', () => {
 describe('LocalPublisher', () => {
   it('writes the JWKS and discovery document, then skips unchanged bytes', async () => {
     const publisher = new LocalPublisher(dir);
-    expect(await publisher.publish({ discovery: '{"d":1}', jwks: '{"keys":[]}' })).toEqual({ changed: true });
+    const seen = await publisher.inspect();
+    expect(seen).toEqual({ jwks: null, discovery: null });
+    const first = await publisher.publish({ discovery: '{"d":1}', jwks: '{"keys":[]}' }, seen);
+    expect(first.changed).toBe(true);
     expect(await readFile(localPaths(dir).jwks, 'utf8')).toBe('{"keys":[]}');
     expect(await readFile(localPaths(dir).discovery, 'utf8')).toBe('{"d":1}');
-    expect(await publisher.publish({ discovery: '{"d":1}', jwks: '{"keys":[]}' })).toEqual({
-      changed: false,
-    });
+    expect(await publisher.inspect()).toEqual(first.live);
+    const again = await publisher.publish({ discovery: '{"d":1}', jwks: '{"keys":[]}' }, first.live);
+    expect(again.changed).toBe(false);
+  });
+
+  it('refuses (PUBLISH_CONFLICT) to overwrite documents changed since they were seen', async () => {
+    const publisher = new LocalPublisher(dir);
+    const seen = await publisher.inspect();
+    await publisher.publish({ discovery: '{"d":2}', jwks: '{"keys":[2]}' });
+    await expect(
+      publisher.publish({ discovery: '{"d":1}', jwks: '{"keys":[1]}' }, seen),
+    ).rejects.toMatchObject({ code: 'PUBLISH_CONFLICT' });
+    expect(await readFile(localPaths(dir).jwks, 'utf8')).toBe('{"keys":[2]}');
   });
 });
 
