@@ -37,7 +37,7 @@ describe('stackStatus', () => {
       policy,
     });
     expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
-      { Bucket: 'irsa-c1-state', Key: 'keyset.json' },
+      { Bucket: 'irsa-c1-state', Key: 'keyset.json', ChecksumMode: 'ENABLED' },
     ]);
     expect(fetched).toEqual(['https://d111.cloudfront.net/c1/openid/v1/jwks']);
     expect(report.keys.map((k) => [k.kid, k.state, k.ageSeconds])).toEqual([

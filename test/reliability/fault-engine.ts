@@ -1,0 +1,409 @@
+/**
+ * The crash and fault injection engine (issue 7 part 2, issue 12 item 3), shared by
+ * test/reliability/fault-injection.test.ts and `irsa-anywhere simulate --faults`. The rotate step
+ * (runRotation with the AWS adapters: S3 keyset store, S3 publisher, KMS keys or KMS-wrapped keys)
+ * runs over a stateful fake account. For every scenario and every AWS call position of its clean
+ * run: an error, a timeout before the call took effect, a timeout after it took effect, process
+ * death right after the call returned, and a second run interleaved right after the call. After
+ * each case ONE repair run (scheduled once an intent the faulted run left counts as abandoned)
+ * must restore every invariant (test/reliability/invariants.ts), leave no KMS key or wrapped
+ * object that the keyset does not reference (the leftovers, target 0), and the run after it must
+ * be steady state. {@link persistentFailure} measures the keys created while every keyset write
+ * fails. Test-only code (it runs on aws-sdk-client-mock), loaded by the CLI from a checkout.
+ */
+import { KmsKeys } from '#adapters/aws/kms-keys.ts';
+import { KmsWrappedKeys } from '#adapters/aws/kms-wrapped-keys.ts';
+import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
+import { S3Publisher } from '#adapters/aws/s3-publisher.ts';
+import { isIrsaError } from '#core/errors.ts';
+import type { Keyset } from '#core/keyset.ts';
+import { parseKeyset } from '#core/keyset-parse.ts';
+import { activeKey, INTENT_GRACE_SECONDS, type RotationRequest } from '#core/planner.ts';
+import { DEFAULT_POLICY_INPUT, makePolicy } from '#core/policy.ts';
+import { type RotationReport, runRotation } from '#core/rotation-run.ts';
+import { awsError, FakeAws, type FakeProcess, type FaultKind, ProcessDeath } from '../support/aws-fakes.ts';
+import { checkInvariants, type Deployment } from './invariants.ts';
+
+const policy = makePolicy({ ...DEFAULT_POLICY_INPUT, keySpec: 'ECC_NIST_P256' });
+export const deployment: Deployment = {
+  stateBucket: 'irsa-state',
+  publicBucket: 'irsa-public',
+  issuer: 'https://oidc.example.com/faults',
+  cluster: 'faults',
+  policy,
+};
+export const T0 = Date.parse('2026-03-01T00:00:00Z');
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+/** When the repair run comes: once an intent left by the faulted run counts as abandoned. */
+const REPAIR_AFTER = INTENT_GRACE_SECONDS * 1000 + MINUTE;
+/** What a run with nothing to do calls: the two live documents, then the keyset. */
+export const STEADY_CALLS = 's3:HeadObject,s3:HeadObject,s3:GetObject';
+
+/** Which backend the keys live in. */
+export type Mode = 'kms' | 'wrapped';
+
+/** One fake account and how its keys are kept. */
+export interface World {
+  aws: FakeAws;
+  mode: Mode;
+  wrappingKeyId: string;
+}
+
+function rotation(
+  world: World,
+  proc: FakeProcess,
+  at: number,
+  request?: RotationRequest,
+): Promise<RotationReport> {
+  const keys =
+    world.mode === 'kms'
+      ? new KmsKeys({
+          kms: proc.kms,
+          kmsCreate: proc.kmsCreate,
+          tagging: proc.tagging,
+          cluster: deployment.cluster,
+        })
+      : new KmsWrappedKeys({
+          kms: proc.kms,
+          s3: proc.s3,
+          bucket: deployment.stateBucket,
+          cluster: deployment.cluster,
+          wrappingKeyId: world.wrappingKeyId,
+        });
+  return runRotation(
+    {
+      store: new S3KeysetStore({ s3: proc.s3, bucket: deployment.stateBucket }),
+      publisher: new S3Publisher({
+        s3: proc.s3,
+        bucket: deployment.publicBucket,
+        jwksMaxAgeSeconds: policy.jwksMaxAgeSeconds,
+      }),
+      keys,
+      policy,
+      cluster: deployment.cluster,
+      issuer: deployment.issuer,
+      clock: () => new Date(at),
+    },
+    request,
+  );
+}
+
+function keysetOf(world: World): Keyset {
+  return parseKeyset(world.aws.text(deployment.stateBucket, 'keyset.json') ?? '');
+}
+
+/** A starting state and the run under test. */
+export interface Scenario {
+  name: string;
+  /** Normal runs that lead to the starting state; returns the time and request of the run under test. */
+  prepare(world: World): Promise<{ at: number; request?: RotationRequest }>;
+  emergency?: boolean;
+  /**
+   * The request is not idempotent (rotate-now rotates once per request): a retry after an
+   * ambiguous failure, or a second concurrent run, rotates again. The repaired keyset then holds
+   * at least the clean run's keys in each state and still exactly one active key.
+   */
+  repeatable?: boolean;
+}
+
+export const normal = (world: World, at: number, request?: RotationRequest) =>
+  rotation(world, world.aws.process(), at, request);
+
+/** The scenarios of the suite: every kind of step the rotate function takes. */
+export const SCENARIOS: Scenario[] = [
+  { name: 'bootstrap', prepare: async () => ({ at: T0 }) },
+  {
+    name: 'create-pending',
+    prepare: async (world) => {
+      await normal(world, T0);
+      return { at: T0 + (policy.rotationPeriodSeconds - policy.publishLeadSeconds) * 1000 + HOUR };
+    },
+  },
+  {
+    name: 'promote',
+    prepare: async (world) => {
+      await normal(world, T0);
+      const created = T0 + (policy.rotationPeriodSeconds - policy.publishLeadSeconds) * 1000 + HOUR;
+      await normal(world, created);
+      return { at: created + policy.publishLeadSeconds * 1000 + HOUR };
+    },
+  },
+  {
+    name: 'delete+destroy',
+    prepare: async (world) => {
+      await normal(world, T0);
+      const created = T0 + (policy.rotationPeriodSeconds - policy.publishLeadSeconds) * 1000 + HOUR;
+      await normal(world, created);
+      const promoted = created + policy.publishLeadSeconds * 1000 + HOUR;
+      await normal(world, promoted);
+      return { at: promoted + policy.retentionSeconds * 1000 + HOUR };
+    },
+  },
+  {
+    name: 'revoke (pending key takes over)',
+    emergency: true,
+    prepare: async (world) => {
+      await normal(world, T0);
+      const created = T0 + (policy.rotationPeriodSeconds - policy.publishLeadSeconds) * 1000 + HOUR;
+      await normal(world, created);
+      return { at: created + HOUR, request: { revoke: activeKey(keysetOf(world))?.kid ?? '' } };
+    },
+  },
+  {
+    name: 'revoke (new key created)',
+    emergency: true,
+    prepare: async (world) => {
+      await normal(world, T0);
+      return { at: T0 + HOUR, request: { revoke: activeKey(keysetOf(world))?.kid ?? '' } };
+    },
+  },
+  {
+    name: 'rotate-now',
+    emergency: true,
+    repeatable: true,
+    prepare: async (world) => {
+      await normal(world, T0);
+      return { at: T0 + HOUR, request: { rotateNow: true } };
+    },
+  },
+];
+
+const KINDS: FaultKind[] = ['error', 'timeout-before', 'timeout-after', 'death'];
+
+/** Errors a faulted run may end with: the injected ones, or a coded error. */
+function expectedFailure(error: unknown): boolean {
+  if (error instanceof ProcessDeath) return true;
+  if (isIrsaError(error)) return true;
+  const name = (error as { name?: unknown }).name;
+  return name === 'TimeoutError' || name === 'InternalError';
+}
+
+function stateCounts(keyset: Keyset): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const key of keyset.keys) counts[key.state] = (counts[key.state] ?? 0) + 1;
+  return counts;
+}
+
+/** What one scenario in one mode gave. */
+export interface Tally {
+  positions: number;
+  cases: number;
+  violations: string[];
+  unexpectedFailures: string[];
+  /** KMS keys left enabled but not in the keyset, summed over the cases, after one repair run. */
+  orphanKmsKeys: number;
+  /** Wrapped-key objects not referenced by the keyset, summed over the cases, after one repair run. */
+  orphanWrappedObjects: number;
+}
+
+/**
+ * The run that repairs: scheduled, or the operator retrying the same request. A revoke retried
+ * after the key was already revoked and destroyed answers REVOKE_UNKNOWN_KID; then the
+ * scheduled run follows.
+ */
+async function repair(world: World, at: number, request: RotationRequest | undefined): Promise<void> {
+  try {
+    await normal(world, at, request);
+  } catch (error) {
+    if (!(isIrsaError(error, 'REVOKE_UNKNOWN_KID') && request?.revoke !== undefined)) throw error;
+    await normal(world, at);
+  }
+}
+
+async function checkCase(
+  world: World,
+  scenario: Scenario,
+  label: string,
+  at: number,
+  request: RotationRequest | undefined,
+  expected: Record<string, number>,
+  tally: Tally,
+): Promise<void> {
+  tally.cases += 1;
+  try {
+    await repair(world, at + REPAIR_AFTER, request);
+  } catch (error) {
+    tally.violations.push(`${label}: the repair run failed: ${String(error)}`);
+    return;
+  }
+  const options = scenario.emergency === true ? { emergency: true } : {};
+  const report = checkInvariants(world.aws, deployment, options);
+  tally.orphanKmsKeys += report.orphanKmsKeys;
+  tally.orphanWrappedObjects += report.orphanWrappedObjects;
+  if (report.orphanKmsKeys + report.orphanWrappedObjects > 0)
+    tally.violations.push(
+      `${label}: left ${report.orphanKmsKeys} KMS key(s) and ${report.orphanWrappedObjects} wrapped object(s) after the repair run`,
+    );
+  for (const violation of report.violations) tally.violations.push(`${label}: ${violation}`);
+  if (report.keyset !== undefined) {
+    const counts = stateCounts(report.keyset);
+    const same =
+      scenario.repeatable === true
+        ? counts.active === 1 && Object.entries(expected).every(([state, n]) => (counts[state] ?? 0) >= n)
+        : JSON.stringify(counts) === JSON.stringify(expected);
+    if (!same) {
+      tally.violations.push(
+        `${label}: repaired keyset has ${JSON.stringify(counts)}, a clean run ${JSON.stringify(expected)}`,
+      );
+    }
+    if (request?.revoke !== undefined) {
+      const jwks = world.aws.text(deployment.publicBucket, 'openid/v1/jwks') ?? '';
+      if (jwks.includes(request.revoke))
+        tally.violations.push(`${label}: the revoked key is still published`);
+    }
+  }
+  const steady = world.aws.process();
+  await rotation(world, steady, at + REPAIR_AFTER + MINUTE);
+  if (steady.calls.join() !== STEADY_CALLS)
+    tally.violations.push(`${label}: the next run is not steady: ${steady.calls.join(' ')}`);
+}
+
+/** Runs every fault at every call position of `scenario` in `mode`, with one repair run each. */
+export async function exercise(mode: Mode, scenario: Scenario): Promise<Tally> {
+  const aws = new FakeAws();
+  const world: World = { aws, mode, wrappingKeyId: aws.createWrappingKey() };
+  const { at, request } = await scenario.prepare(world);
+  const start = aws.snapshot();
+  const clean = aws.process();
+  await rotation(world, clean, at, request);
+  const expected = stateCounts(keysetOf(world));
+  const positions = clean.calls.length;
+  const tally: Tally = {
+    positions: 0,
+    cases: 0,
+    violations: [],
+    unexpectedFailures: [],
+    orphanKmsKeys: 0,
+    orphanWrappedObjects: 0,
+  };
+  for (let position = 0; position < positions; position++) {
+    const call = clean.calls[position];
+    for (const kind of KINDS) {
+      aws.restore(start);
+      const faulted = aws.process();
+      faulted.arm(position, kind);
+      const label = `${mode} ${scenario.name} ${kind} at call ${position} (${call})`;
+      try {
+        await rotation(world, faulted, at, request);
+      } catch (error) {
+        if (!expectedFailure(error)) tally.unexpectedFailures.push(`${label}: ${String(error)}`);
+      }
+      tally.positions += 1;
+      await checkCase(world, scenario, label, at, request, expected, tally);
+    }
+    // Two runs at once: A stalls right after this call, B runs to the end, then A goes on.
+    aws.restore(start);
+    const a = aws.process();
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const reached = a.pauseAfter(position, gate);
+    const runA = rotation(world, a, at, request).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await Promise.race([reached, runA]);
+    let errorB: unknown;
+    await normal(world, at + 30_000, request).catch((error: unknown) => {
+      errorB = error;
+    });
+    release();
+    const errorA = await runA;
+    const label = `${mode} ${scenario.name} interleaved after call ${position} (${call})`;
+    for (const error of [errorA, errorB]) {
+      if (error !== undefined && !isIrsaError(error))
+        tally.unexpectedFailures.push(`${label}: ${String(error)}`);
+    }
+    tally.positions += 1;
+    await checkCase(world, scenario, label, at, request, expected, tally);
+  }
+  return tally;
+}
+
+/** What `simulate --faults` reports. */
+export interface FaultSuiteReport {
+  cases: number;
+  violations: number;
+  leftoverKeys: number;
+  leftoverObjects: number;
+  /** KMS keys created over 48 hourly runs while every keyset write fails (worst of the variants). */
+  persistentFailureKeysCreated: number;
+  /** The first violations, as sentences. */
+  examples: string[];
+}
+
+/** Runs the whole suite (both modes, every scenario) and the persistent-failure runs. */
+export async function runFaultSuite(): Promise<FaultSuiteReport> {
+  const report: FaultSuiteReport = {
+    cases: 0,
+    violations: 0,
+    leftoverKeys: 0,
+    leftoverObjects: 0,
+    persistentFailureKeysCreated: 0,
+    examples: [],
+  };
+  for (const mode of ['kms', 'wrapped'] as const) {
+    for (const scenario of SCENARIOS) {
+      const tally = await exercise(mode, scenario);
+      const problems = [...tally.violations, ...tally.unexpectedFailures];
+      report.cases += tally.cases;
+      report.violations += problems.length;
+      report.leftoverKeys += tally.orphanKmsKeys;
+      report.leftoverObjects += tally.orphanWrappedObjects;
+      report.examples.push(...problems.slice(0, Math.max(0, 10 - report.examples.length)));
+    }
+  }
+  for (const from of ['first-write', 'after-intent'] as const) {
+    const run = await persistentFailure({ hours: 48, from });
+    report.persistentFailureKeysCreated = Math.max(report.persistentFailureKeysCreated, run.keysCreated);
+    if (run.leftoverAfterRecovery > 0) {
+      report.violations += 1;
+      report.examples.push(
+        `persistent failure (${from}): ${run.leftoverAfterRecovery} key(s) left after recovery`,
+      );
+    }
+  }
+  return report;
+}
+
+/** What {@link persistentFailure} measured. */
+export interface PersistentFailureReport {
+  keysCreated: number;
+  /** Enabled KMS keys the keyset does not reference, after the failure cleared and one run. */
+  leftoverAfterRecovery: number;
+}
+
+/**
+ * `hours` hourly runs (kms mode) while every keyset.json write is refused (a bucket policy, SCP
+ * or Object Lock change), starting when a new pending key is due; `from: 'after-intent'` lets the
+ * first intent write through (the worst case: the failure begins between intent and record).
+ * Then the failure clears and one more run (after the intent grace) must leave nothing behind.
+ */
+export async function persistentFailure(options: {
+  hours: number;
+  from: 'first-write' | 'after-intent';
+}): Promise<PersistentFailureReport> {
+  const aws = new FakeAws();
+  const world: World = { aws, mode: 'kms', wrappingKeyId: '' };
+  await normal(world, T0);
+  const start = T0 + (policy.rotationPeriodSeconds - policy.publishLeadSeconds) * 1000 + HOUR;
+  const before = aws.state.keys.size;
+  let allowed = options.from === 'after-intent' ? 1 : 0;
+  for (let hour = 0; hour < options.hours; hour += 1) {
+    const proc = aws.process();
+    proc.beforePut = (bucket, key) => {
+      if (bucket !== deployment.stateBucket || key !== 'keyset.json') return;
+      if (allowed > 0) {
+        allowed -= 1;
+        return;
+      }
+      throw awsError('AccessDenied', 403, 'injected: keyset writes are refused');
+    };
+    await rotation(world, proc, start + hour * HOUR).catch(() => undefined);
+  }
+  const keysCreated = aws.state.keys.size - before;
+  await normal(world, start + options.hours * HOUR);
+  return { keysCreated, leftoverAfterRecovery: checkInvariants(aws, deployment).orphanKmsKeys };
+}
