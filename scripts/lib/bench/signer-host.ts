@@ -58,7 +58,8 @@ async function startFloor(socket: string): Promise<void> {
   const server = new Server(SIGNER_SERVER_OPTIONS);
   // A P-256 token's answer: the smallest a real signer sends.
   const canned = { header: encodeHeader('ES256', 'A'.repeat(43)), signature: 'A'.repeat(86) };
-  const answer = (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, canned);
+  const answer = (_call: unknown, callback: (error: null, response: unknown) => void) =>
+    callback(null, canned);
   const implementation: UntypedServiceImplementation = {
     Sign: answer,
     FetchKeys: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, {}),

@@ -76,28 +76,6 @@ export async function timedLoop(
 }
 
 /**
- * Runs `a` and `b` alternately for `rounds` rounds (A B, B A, A B, ... so neither always goes
- * first) and returns each one's results in round order, for per-round ratios.
- */
-export async function interleave<T>(
-  rounds: number,
-  a: () => Promise<T>,
-  b: () => Promise<T>,
-): Promise<{ a: T[]; b: T[] }> {
-  const results = { a: [] as T[], b: [] as T[] };
-  for (let round = 0; round < rounds; round += 1) {
-    if (round % 2 === 0) {
-      results.a.push(await a());
-      results.b.push(await b());
-    } else {
-      results.b.push(await b());
-      results.a.push(await a());
-    }
-  }
-  return results;
-}
-
-/**
  * Calls `a` and `b` alternately, one call each, until each has made `minCalls` calls and at least
  * `minMs` have passed, and sums each side's own call times. Alternating call by call means a burst
  * of load from another process slows both sides alike, which round-level interleaving cannot

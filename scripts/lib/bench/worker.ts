@@ -13,7 +13,9 @@ export interface WorkerRequest {
 }
 
 /** A worker's answer: `{ id, ok: true, value }` or `{ id, ok: false, message }`. */
-export type WorkerAnswer = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string };
+export type WorkerAnswer =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; message: string };
 
 /** A forked worker. */
 export interface Worker {
@@ -90,7 +92,9 @@ export function serveRequests(
 ): void {
   process.on('message', (message: WorkerRequest & { id: number }) => {
     if (message.type === 'close') {
-      onClose().finally(() => process.disconnect?.());
+      onClose().finally(() => {
+        if (process.connected) process.disconnect();
+      });
       return;
     }
     handle(message).then(
