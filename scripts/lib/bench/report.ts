@@ -34,7 +34,9 @@ export interface SignerConcurrencyFigures {
   cpuMsPerCall: number;
   /** CPU time of the bare grpc-js server's process per Sign RPC, same rounds. */
   floorCpuMsPerCall: number;
-  /** Median over rounds of (signer − floor − signature alone), each from the same round. */
+  /** CPU time of the signature inside the serving signer (same calls), per Sign. */
+  signatureCpuMs: number;
+  /** Median over rounds of (signer − floor − signature while serving), each from the same round. */
   excessCpuMsPerCall: number;
   opsPerSec: number;
   floorOpsPerSec: number;
@@ -42,7 +44,7 @@ export interface SignerConcurrencyFigures {
 
 /** The signer with one key type. */
 export interface SignerAlgFigures {
-  /** CPU time of the signature alone (the backend's sign call), in the signer's process. */
+  /** CPU time of the signature alone in a loop (in-process signing), in the signer's process. */
   signatureCpuMs: number;
   byConcurrency: SignerConcurrencyFigures[];
 }
@@ -218,7 +220,7 @@ export function evaluateTargets(figures: TargetFigures): TargetResult[] {
           `signer.${alg}.c${c.concurrency}.excessCpuMsPerCall`,
           c.excessCpuMsPerCall,
           TARGETS.signerExcessCpuMsMax,
-          `<= 0.1 ms (signer ${c.cpuMsPerCall} <= floor ${c.floorCpuMsPerCall} + signature ${signer.signatureCpuMs} + 0.1)`,
+          `<= 0.1 ms (signer ${c.cpuMsPerCall} <= floor ${c.floorCpuMsPerCall} + signature ${c.signatureCpuMs} + 0.1; in-process loop signature ${signer.signatureCpuMs})`,
         ),
       );
     }

@@ -6,7 +6,8 @@
  *   with the real local key; it records the backend's own latency of every call;
  * - `floor`: a bare grpc-js server with the signer's own server options and services, answering
  *   Sign with a canned response: what any Sign costs with nothing behind it.
- * `cpu` answers this process's CPU time; `signLoop` times the signature alone, in this process.
+ * `cpu` answers this process's CPU time (and the signatures' share of it while serving, see
+ * MeasuredLocalKeys); `signLoop` times the signature alone in a loop, in this process.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
-import { LocalKeys } from '#adapters/local/software-keys.ts';
+import { LocalKeys, signWithKeyObject } from '#adapters/local/software-keys.ts';
 import type { KeyRecord, KeySpec } from '#core/keyset.ts';
 import type { SigningBackend } from '#core/ports.ts';
 import { encodeHeader } from '#scripts/lib/signer/claims.ts';
@@ -31,6 +32,13 @@ import { cpuMs, serveRequests, type WorkerRequest } from './worker.ts';
 /** What to serve. */
 export type HostMode = 'signer' | 'kmsSim' | 'floor';
 
+/** A host's CPU counters: its process's CPU time, and the part spent in signatures while serving. */
+export interface HostCpu {
+  cpuMs: number;
+  signatureCpuMs: number;
+  signatures: number;
+}
+
 /** The simulated KMS round trip: uniform in [min, max] milliseconds. */
 export const KMS_SIM_DELAY_MS = { min: 6, max: 10 } as const;
 
@@ -39,6 +47,25 @@ let close: (() => Promise<void>) | undefined;
 let key: KeyRecord | undefined;
 let keys: LocalKeys | undefined;
 const backendLatencies: number[] = [];
+/** CPU time spent inside signatures while serving, and how many. */
+const inSitu = { cpuMs: 0, signatures: 0 };
+
+/**
+ * The local backend exactly as `LocalKeys.sign` (cached private key, then the synchronous
+ * signature), with the signature's own CPU time measured where it runs: inside the serving
+ * process, between RPCs, with the caches as serving leaves them. Two `process.cpuUsage()` calls
+ * per Sign (about 2 µs) are counted against the signer, never for it.
+ */
+class MeasuredLocalKeys extends LocalKeys {
+  override async sign(record: KeyRecord, input: Uint8Array): Promise<Uint8Array> {
+    const privateKey = await this.privateKey(record);
+    const cpu0 = cpuMs();
+    const signature = signWithKeyObject(privateKey, record.alg, input);
+    inSitu.cpuMs += cpuMs() - cpu0;
+    inSitu.signatures += 1;
+    return signature;
+  }
+}
 
 /** A KMS-like backend: the network wait first, then the real signature. */
 class SimulatedKms implements SigningBackend {
@@ -87,7 +114,7 @@ async function start(mode: HostMode, keySpec: KeySpec): Promise<{ target: string
   const keyset = await writeLocalKeyset(issuer, [{ spec: keySpec, state: 'active' }]);
   key = keyset.keys[0] as KeyRecord;
   const paths = localPaths(issuer);
-  keys = new LocalKeys(paths.state);
+  keys = mode === 'signer' ? new MeasuredLocalKeys(paths.state) : new LocalKeys(paths.state);
   const signer = await startSigner({
     socket,
     backend: {
@@ -130,7 +157,11 @@ serveRequests(
       case 'start':
         return start(request.mode as HostMode, request.keySpec as KeySpec);
       case 'cpu':
-        return cpuMs();
+        return {
+          cpuMs: cpuMs(),
+          signatureCpuMs: inSitu.cpuMs,
+          signatures: inSitu.signatures,
+        } satisfies HostCpu;
       case 'signLoop':
         return signLoop(request.minMs as number);
       case 'backendLatencies':
