@@ -122,6 +122,7 @@ export const ERROR_CODES = {
   LOCAL_PORT_IN_USE: failed,
   NAME_INVALID: usage,
   NO_ACTIVE_KEY: failed,
+  OUTPUT_WRITE_FAILED: failed,
   POLICY_INVALID: usage,
   REVOKE_UNKNOWN_KID: failed,
   ROTATE_FAILED: failed,
