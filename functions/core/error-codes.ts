@@ -107,6 +107,7 @@ export const ERROR_CODES = {
   KMS_CREATE_FAILED: failed,
   KMS_DECRYPT_FAILED: failed,
   KMS_ENCRYPT_FAILED: failed,
+  KMS_KEY_FOREIGN: failed,
   KMS_KEY_SPEC_MISMATCH: failed,
   KMS_PUBLIC_KEY_MISSING: failed,
   KUBECONFIG_INVALID: failed,
