@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { isErrorCode } from '#core/error-codes.ts';
 import { IrsaError } from '#core/errors.ts';
 import { atomicWrite } from '../apiserver/files.ts';
 import { codeLabel } from './codes.ts';
@@ -27,7 +28,6 @@ export interface KeySyncMetrics {
 }
 
 const KID = /^[A-Za-z0-9_-]{1,1024}$/;
-const CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
 const SAMPLE = /^(irsa_key_sync_[a-z_]+)(?:\{(\w+)="([^"\\]*)"\})? (\S+)$/;
 
 /** A fresh registry for key-sync; `clock` gives "now" for the key age. */
@@ -94,7 +94,11 @@ export function createKeySyncMetrics(clock: () => Date): KeySyncMetrics {
         else if (name === 'irsa_key_sync_installed_key_activation_timestamp_seconds') setActivated(number);
         else if (name === 'irsa_key_sync_installed_key_info' && label === 'kid' && KID.test(value ?? ''))
           installed.set({ kid: value ?? '' }, 1);
-        else if (name === 'irsa_key_sync_failures_total' && label === 'code' && CODE.test(value ?? ''))
+        else if (
+          name === 'irsa_key_sync_failures_total' &&
+          label === 'code' &&
+          (value === 'UNEXPECTED' || isErrorCode(value ?? ''))
+        )
           failures.inc({ code: value ?? '' }, number);
       }
     },
