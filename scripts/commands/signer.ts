@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import type { Register } from '../cli.ts';
 import { type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
+import { checkLocalState } from '../lib/local-state.ts';
 import { parseMetricsAddress } from '../lib/metrics/address.ts';
 import { kmsBackend, localBackend, parseStateUrl, type SignerBackend } from '../lib/signer/backends.ts';
 import { resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
@@ -146,6 +147,8 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
       : parseMetricsAddress(opts.metricsAddress, opts.metricsAllowRemote === true);
   const log = jsonLog({ minLevel: opts.logLevel as LogLevel, write: (line) => io.err(line) });
   const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
+  // A local directory whose active key file is gone would answer "listening" and fail every Sign.
+  if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
   const stopping = shutdownSignal();
   const signer = await startSigner({
     socket: flags.socket,
