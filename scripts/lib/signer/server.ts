@@ -4,7 +4,6 @@
  * its socket on shutdown.
  */
 import { chmod, lstat } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
 import {
   Server,
   ServerCredentials,
@@ -14,6 +13,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { formatError, IrsaError, isIrsaError } from '#core/errors.ts';
+import type { SignerObserver } from '../metrics/signer-metrics.ts';
 import type { SignerLog } from './log.ts';
 import { loadSignerService, SIGNER_PACKAGES } from './proto.ts';
 import type { SignerService } from './service.ts';
@@ -41,32 +41,44 @@ function failure(error: unknown): Partial<ServiceError> {
   return { code: statusFor(error), details: formatError(error) };
 }
 
-function implementation(service: SignerService, log: SignerLog, pkg: string): UntypedServiceImplementation {
-  const logFailure = (rpc: string, error: unknown, started: number) =>
+function implementation(
+  service: SignerService,
+  log: SignerLog,
+  pkg: string,
+  metrics: SignerObserver | undefined,
+): UntypedServiceImplementation {
+  const logFailure = (rpc: string, error: unknown, started: bigint) =>
     log.log(statusFor(error) === 3 ? 'warn' : 'error', `${rpc} failed`, {
       rpc,
       package: pkg,
       grpcStatus: statusFor(error),
       code: isIrsaError(error) ? error.code : 'UNEXPECTED',
       error: formatError(error),
-      ms: performance.now() - started,
+      ms: Number(process.hrtime.bigint() - started) / 1e6,
     });
   return {
     Sign(call: ServerUnaryCall<{ claims?: unknown }, unknown>, callback: sendUnaryData<unknown>) {
-      const started = performance.now();
+      const started = process.hrtime.bigint();
       service.sign(call.request.claims).then(
-        (response) => callback(null, response),
+        (response) => {
+          metrics?.signDone(started, undefined);
+          callback(null, response);
+        },
         (error: unknown) => {
+          metrics?.signDone(started, error);
           logFailure('Sign', error, started);
           callback(failure(error));
         },
       );
     },
     FetchKeys(_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) {
-      const started = performance.now();
+      const started = process.hrtime.bigint();
       try {
-        callback(null, service.fetchKeys());
+        const keys = service.fetchKeys();
+        metrics?.fetchKeysDone(undefined);
+        callback(null, keys);
       } catch (error) {
+        metrics?.fetchKeysDone(error);
         logFailure('FetchKeys', error, started);
         callback(failure(error));
       }
@@ -94,11 +106,15 @@ export async function startSignerServer(options: {
   socket: string;
   service: SignerService;
   log: SignerLog;
+  metrics?: SignerObserver;
 }): Promise<RunningSigner> {
   const address = parseSocket(options.socket);
   const server = new Server(SIGNER_SERVER_OPTIONS);
   for (const pkg of SIGNER_PACKAGES) {
-    server.addService(loadSignerService(pkg).service, implementation(options.service, options.log, pkg));
+    server.addService(
+      loadSignerService(pkg).service,
+      implementation(options.service, options.log, pkg, options.metrics),
+    );
   }
   let inode: number | undefined;
   if (address.kind === 'path') {
