@@ -4,7 +4,6 @@ import { IrsaError } from '#core/errors.ts';
 import type { Register } from '../cli.ts';
 import { parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
 import { rotateLocal } from '../lib/local-issuer.ts';
-import { rotateStackCommand, stackClients } from '../lib/stack/commands.ts';
 
 interface RotateOptions {
   dir: string;
@@ -51,6 +50,8 @@ export const register: Register = (program, io, setExit) => {
                 'The deployed function runs at the current time; drop --at.',
               );
             }
+            // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
+            const { rotateStackCommand, stackClients } = await import('../lib/stack/commands.ts');
             const options = { stack: opts.stack, now: opts.now === true, json: opts.json === true };
             await rotateStackCommand(
               io,
