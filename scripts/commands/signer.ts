@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import type { Register } from '../cli.ts';
 import { type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
+import { checkLocalState } from '../lib/local-state.ts';
 import type { SignerBackend } from '../lib/signer/backends.ts';
 import { parseStateUrl, resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
@@ -134,6 +135,8 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
   const { flags, settings } = parseServeFlags(opts);
   const log = jsonLog({ minLevel: opts.logLevel as LogLevel, write: (line) => io.err(line) });
   const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
+  // A local directory whose active key file is gone would answer "listening" and fail every Sign.
+  if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
   const { startSigner } = await import('../lib/signer/run.ts');
   const stopping = shutdownSignal();
   const signer = await startSigner({
@@ -163,7 +166,7 @@ async function install(opts: InstallOptions, io: Io): Promise<void> {
     throw new IrsaError(
       'FLAG_INVALID',
       `--distro ${opts.distro} is not supported by signer install; only kubeadm is.`,
-      'Pass --distro kubeadm; on other distributions run `irsa-anywhere signer serve` under their service manager (see "The signer" in README.md).',
+      'Pass --distro kubeadm; on other distributions run `irsa-anywhere signer serve` under their service manager (see docs/signer.md).',
     );
   }
   const { flags } = parseServeFlags(opts);
