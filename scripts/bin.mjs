@@ -22,7 +22,7 @@ function newest(dir) {
 function bundleIsCurrent() {
   if (process.env.IRSA_ANYWHERE_FROM_SOURCE === '1' || !existsSync(bundle)) return false;
   // An installed package has no sources beside the bundle.
-  if (!existsSync(new URL('./cli.ts', import.meta.url))) return true;
+  if (!existsSync(new URL('./main.ts', import.meta.url))) return true;
   const built = statSync(bundle).mtimeMs;
   return sources.every((dir) => newest(dir) <= built);
 }
@@ -32,6 +32,5 @@ if (bundleIsCurrent()) {
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  const { main } = await import('./cli.ts');
-  process.exitCode = await main(process.argv);
+  await import('./main.ts');
 }

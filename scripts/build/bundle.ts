@@ -31,7 +31,7 @@ const benchStub: Plugin = {
 export async function buildBundle(outFile: string = join(ROOT, BUNDLE_PATH)): Promise<string> {
   await mkdir(dirname(outFile), { recursive: true });
   const common: BuildOptions = {
-    entryPoints: [join(ROOT, 'scripts/build/entry.ts')],
+    entryPoints: [join(ROOT, 'scripts/main.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',
