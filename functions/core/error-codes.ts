@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   APISERVER_WRITE_FAILED: failed,
   BENCH_CLI_FAILED: failed,
   BENCH_IMPORT_FAILED: failed,
+  BENCH_NEEDS_CHECKOUT: failed,
   BENCH_PACKAGE_FAILED: failed,
   BENCH_WORKER_FAILED: failed,
   BENCH_ZIP_INVALID: failed,
