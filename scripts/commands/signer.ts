@@ -7,20 +7,14 @@ import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import type { Register } from '../cli.ts';
 import { type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
-import { kmsBackend, localBackend, parseStateUrl, type SignerBackend } from '../lib/signer/backends.ts';
-import { resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
+import { checkLocalState } from '../lib/local-state.ts';
+import { parseMetricsAddress } from '../lib/metrics/address.ts';
+import type { SignerBackend } from '../lib/signer/backends.ts';
+import { parseStateUrl, resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
-import {
-  DEFAULT_BIN,
-  renderStaticPod,
-  renderSystemdUnit,
-  type ServeFlags,
-  STATIC_POD_PATH,
-  SYSTEMD_UNIT_PATH,
-  writeInstallFile,
-} from '../lib/signer/install.ts';
+import type { ServeFlags } from '../lib/signer/install.ts';
 import { jsonLog, type LogLevel } from '../lib/signer/log.ts';
-import { startSigner } from '../lib/signer/run.ts';
+import { DEFAULT_BIN, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from '../lib/signer/paths.ts';
 import { DEFAULT_SOCKET, parseSocket } from '../lib/signer/socket.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -37,6 +31,8 @@ interface ServeOptions {
   refreshSeconds?: string;
   signTimeoutMs?: string;
   logLevel: string;
+  metricsAddress?: string;
+  metricsAllowRemote?: boolean;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -120,7 +116,10 @@ export function parseServeFlags(opts: ServeOptions): { flags: ServeFlags; settin
   return { flags, settings };
 }
 
-function backendFor(flags: ServeFlags): SignerBackend {
+// The AWS SDK, gRPC and YAML are loaded by the action that needs them, not when the command is
+// registered: `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
+async function backendFor(flags: ServeFlags): Promise<SignerBackend> {
+  const { kmsBackend, localBackend } = await import('../lib/signer/backends.ts');
   if (flags.backend === 'local') return localBackend(flags.dir as string);
   return kmsBackend({
     state: flags.state as string,
@@ -137,15 +136,23 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
     );
   }
   const { flags, settings } = parseServeFlags(opts);
+  const metrics =
+    opts.metricsAddress === undefined
+      ? undefined
+      : parseMetricsAddress(opts.metricsAddress, opts.metricsAllowRemote === true);
   const log = jsonLog({ minLevel: opts.logLevel as LogLevel, write: (line) => io.err(line) });
   const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
+  // A local directory whose active key file is gone would answer "listening" and fail every Sign.
+  if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
+  const { startSigner } = await import('../lib/signer/run.ts');
   const stopping = shutdownSignal();
   const signer = await startSigner({
     socket: flags.socket,
-    backend: backendFor(flags),
+    backend: await backendFor(flags),
     settings,
     extraKeys,
     log,
+    ...(metrics === undefined ? {} : { metrics }),
   });
   const signal = await stopping;
   log.log('info', 'stopping', { signal });
@@ -167,10 +174,11 @@ async function install(opts: InstallOptions, io: Io): Promise<void> {
     throw new IrsaError(
       'FLAG_INVALID',
       `--distro ${opts.distro} is not supported by signer install; only kubeadm is.`,
-      'Pass --distro kubeadm; on other distributions run `irsa-anywhere signer serve` under their service manager (see "The signer" in README.md).',
+      'Pass --distro kubeadm; on other distributions run `irsa-anywhere signer serve` under their service manager (see docs/signer.md).',
     );
   }
   const { flags } = parseServeFlags(opts);
+  const { renderStaticPod, renderSystemdUnit, writeInstallFile } = await import('../lib/signer/install.ts');
   let content: string;
   if (opts.staticPod) {
     if (opts.image === undefined) {
@@ -219,6 +227,11 @@ export const register: Register = (program, io, setExit) => {
   )
     .option('--sign-timeout-ms <n>', 'deadline for one Sign including retries (default 5000)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option(
+      '--metrics-address <host:port|path>',
+      'serve Prometheus metrics on a loopback host:port or a Unix socket path (off by default)',
+    )
+    .option('--metrics-allow-remote', 'allow --metrics-address on a non-loopback address')
     .action(async (opts: ServeOptions) => {
       setExit(await runCommand(io, () => serve(opts, io)));
     });

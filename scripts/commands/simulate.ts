@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Register } from '../cli.ts';
 import { EXIT, ExitCode, parseIntFlag, printJson, runCommand } from '../lib/cli-support.ts';
+import { faultSuite, overlapOverSeeds } from '../lib/simulate/modes.ts';
 import { runSimulation, type SimulationReport, violations } from '../lib/simulate/simulation.ts';
 
 interface SimulateOptions {
@@ -12,6 +13,56 @@ interface SimulateOptions {
   json?: boolean;
   revoke?: boolean;
   fullRuns?: boolean;
+  overlap?: boolean;
+  faults?: boolean;
+  seeds: string;
+  days: string;
+}
+
+/** `--seeds 1-20` (or one number). */
+function parseSeeds(value: string): { from: number; to: number } {
+  const [first = '', last = first] = value.split('-');
+  const from = parseIntFlag('--seeds', first, 0, 4_294_967_295);
+  const to = parseIntFlag('--seeds', last, from, from + 1000);
+  return { from, to };
+}
+
+type Out = Parameters<Register>[1];
+
+/** `--overlap`: overlapping runs over seeds; exit 1 when a stale or dropped key was published. */
+async function overlap(io: Out, opts: SimulateOptions): Promise<void> {
+  const { from, to } = parseSeeds(opts.seeds);
+  const days = parseIntFlag('--days', opts.days, 1, 365);
+  const summary = await overlapOverSeeds(from, to, days);
+  if (opts.json) printJson(io, summary);
+  else {
+    io.out(
+      `seeds ${from}-${to}, ${days} days each: ${summary.runs} runs (${summary.overlappingRuns} overlapping, ${summary.slowRuns} slow, ${summary.diedRuns} died), ${summary.revokes} revokes, ${summary.rotateNows} rotate-now, ${summary.publishes} publishes (${summary.publishConflicts} refused as stale)`,
+    );
+    io.out(
+      `stale revoked keys published ${summary.staleRevokedPublished}, pending or active keys dropped ${summary.pendingDropped}, final JWKS inconsistent ${summary.finalInconsistent}`,
+    );
+    for (const line of summary.examples) io.out(line);
+  }
+  if (summary.staleRevokedPublished + summary.pendingDropped + summary.finalInconsistent > 0)
+    throw new ExitCode(EXIT.failed);
+}
+
+/** `--faults`: the fault injection suite; exit 1 on any violation or leftover. */
+async function faults(io: Out, opts: SimulateOptions): Promise<void> {
+  const { examples, ...summary } = await faultSuite();
+  if (opts.json) printJson(io, summary);
+  else {
+    io.out(
+      `${summary.cases} fault cases: ${summary.violations} violations, ${summary.leftoverKeys} KMS keys and ${summary.leftoverObjects} wrapped objects left after one repair run; ${summary.persistentFailureKeysCreated} key(s) created over 48 hourly runs with every keyset write failing`,
+    );
+    for (const line of examples) io.out(line);
+  }
+  if (
+    summary.violations + summary.leftoverKeys + summary.leftoverObjects > 0 ||
+    summary.persistentFailureKeysCreated > 1
+  )
+    throw new ExitCode(EXIT.failed);
 }
 
 function summary(report: SimulationReport): string[] {
@@ -44,10 +95,19 @@ export const register: Register = (program, io, setExit) => {
       '--full-runs',
       'call the rotation runner on every scheduled run, even when nothing is due (slower)',
     )
+    .option(
+      '--overlap',
+      'overlapping runs instead: slow runs, deaths, operator revoke / rotate-now in between (docs/reliability.md)',
+    )
+    .option('--seeds <from-to>', 'seeds for --overlap', '1-20')
+    .option('--days <n>', 'virtual days per seed for --overlap', '7')
+    .option('--faults', 'the crash and fault injection suite instead (from a repository checkout)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: SimulateOptions) => {
       setExit(
         await runCommand(io, async () => {
+          if (opts.overlap === true) return overlap(io, opts);
+          if (opts.faults === true) return faults(io, opts);
           const years = parseIntFlag('--years', opts.years, 1, 50);
           const seed = parseIntFlag('--seed', opts.seed, 0, 4_294_967_295);
           const dir = await mkdtemp(join(tmpdir(), 'irsa-anywhere-simulate-'));

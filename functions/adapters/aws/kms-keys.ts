@@ -1,11 +1,14 @@
 /**
  * kms mode: each signing key is an asymmetric KMS key (RSA_2048 or ECC_NIST_P256, SIGN_VERIFY).
- * The private half never leaves KMS. Keys are tagged `cluster` and `managed-by` at creation (the
- * IAM policy only allows CreateKey with those request tags) and `kid` once the public key is known;
- * every later call is allowed only on keys whose `cluster` tag is this cluster.
- * A key created for a keyset intent also carries `irsa-anywhere:intent`, and CreateKey goes through
- * a client that makes a single attempt (an SDK retry after a timeout would create a second key);
- * {@link KmsKeys.findIntentKeys} finds what an abandoned intent left with `tag:GetResources`.
+ * The private half never leaves KMS. Each key is created with an explicit key policy
+ * (kms-key-policy.ts: the function roles administer it, only this cluster's tagged control-plane
+ * nodes sign) and no tags; the tags `irsa-anywhere:cluster`, `irsa-anywhere:managed-by` and, once
+ * the public key is known, `irsa-anywhere:kid` are then added under that key policy. Tagging at
+ * CreateKey would need an IAM `kms:TagResource` grant that no resource condition can limit, i.e. a
+ * grant to put this cluster's tag on any key in the account (docs/security.md). A key created for
+ * a keyset intent names the intent in its Description and in the tag `irsa-anywhere:intent` (set
+ * with the others), and CreateKey is sent with a single attempt: kms-intent-keys.ts finds what an
+ * abandoned intent left, even a key whose run died before it could tag it.
  */
 import {
   CreateKeyCommand,
@@ -15,24 +18,24 @@ import {
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
-import {
-  GetResourcesCommand,
-  type ResourceGroupsTaggingAPIClient,
-} from '@aws-sdk/client-resource-groups-tagging-api';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { IrsaError } from '#core/errors.ts';
-import type { KeyLocation, KeySpec } from '#core/keyset.ts';
-import { kidFromSpki } from '#core/kid.ts';
-import type { CreatedKey, CreateOptions, FoundKey, KeyBackend, KeyToDestroy } from '#core/ports.ts';
+import type { KeyLocation, KeyRecord, KeySpec } from '#core/keyset.ts';
+import type {
+  CreatedKey,
+  CreateOptions,
+  FoundKey,
+  KeyBackend,
+  KeyRepairReport,
+  KeyToDestroy,
+} from '#core/ports.ts';
 import { isAwsError } from './aws-errors.ts';
+import { findKmsIntentKeys, intentTags, keyDescription, TAG_INTENT } from './kms-intent-keys.ts';
+import { type KeyAuthority, signingKeyPolicy, signingKeyTags, TAG_KID } from './kms-key-policy.ts';
+import { repairKey } from './kms-key-repair.ts';
 
-/** Tag keys this project puts on the KMS keys it creates. */
-export const TAG_CLUSTER = 'cluster';
-export const TAG_MANAGED_BY = 'managed-by';
-export const TAG_KID = 'kid';
-/** Tag key carrying the id of the keyset intent a key was created for. */
-export const TAG_INTENT = 'irsa-anywhere:intent';
-/** Value of the `managed-by` tag. */
-export const MANAGED_BY = 'irsa-anywhere';
+export { MANAGED_BY, TAG_CLUSTER, TAG_KID, TAG_MANAGED_BY } from './kms-key-policy.ts';
+export { TAG_INTENT };
 /** KMS waits this many days before deleting a scheduled key, unless configured (KMS allows 7–30). */
 export const DEFAULT_DELETION_WINDOW_DAYS = 7;
 
@@ -45,6 +48,11 @@ export interface KmsKeysOptions {
   cluster: string;
   /** ScheduleKeyDeletion waiting period, 7–30 days (default 7). */
   deletionWindowDays?: number;
+  /**
+   * Who the key policy names (the function roles). Without it keys get the KMS default policy,
+   * as releases before the explicit policy did, and {@link KmsKeys.reconcile} only fixes tags.
+   */
+  authority?: KeyAuthority;
 }
 
 /** Checks a KMS deletion window (7–30 whole days). */
@@ -99,6 +107,9 @@ export class KmsKeys implements KeyBackend {
   readonly #tagging: ResourceGroupsTaggingAPIClient | undefined;
   readonly #cluster: string;
   readonly #windowDays: number;
+  readonly #authority: KeyAuthority | undefined;
+  /** Keys whose policy and tags were checked (or set) by this process: checked once per container. */
+  readonly #verified = new Set<string>();
 
   constructor(options: KmsKeysOptions) {
     this.#kms = options.kms;
@@ -106,21 +117,28 @@ export class KmsKeys implements KeyBackend {
     this.#tagging = options.tagging;
     this.#cluster = options.cluster;
     this.#windowDays = checkDeletionWindow(options.deletionWindowDays ?? DEFAULT_DELETION_WINDOW_DAYS);
+    this.#authority = options.authority;
   }
 
-  /** Creates a tagged SIGN_VERIFY key (one attempt) and returns its id and public key. */
+  /** True when keys get the explicit key policy (the function role ARNs are known). */
+  get hasKeyPolicy(): boolean {
+    return this.#authority !== undefined;
+  }
+
+  /**
+   * Creates a SIGN_VERIFY key with the key policy (one attempt, carrying only the intent tag: a
+   * key left by a timeout is found by it), tags it, and returns its id and public key.
+   */
   async create(spec: KeySpec, options: CreateOptions = {}): Promise<CreatedKey> {
-    const intentTag = options.intent === undefined ? [] : [{ TagKey: TAG_INTENT, TagValue: options.intent }];
+    const policy =
+      this.#authority === undefined ? undefined : JSON.stringify(signingKeyPolicy(this.#authority));
     const created = await this.#kmsCreate.send(
       new CreateKeyCommand({
         KeySpec: spec,
         KeyUsage: 'SIGN_VERIFY',
-        Description: `irsa-anywhere service-account signing key for cluster ${this.#cluster}`,
-        Tags: [
-          { TagKey: TAG_CLUSTER, TagValue: this.#cluster },
-          { TagKey: TAG_MANAGED_BY, TagValue: MANAGED_BY },
-          ...intentTag,
-        ],
+        Origin: 'AWS_KMS',
+        Description: keyDescription(this.#cluster, options.intent),
+        ...(policy === undefined ? {} : { Policy: policy }),
       }),
     );
     const keyId = created.KeyMetadata?.KeyId;
@@ -133,6 +151,10 @@ export class KmsKeys implements KeyBackend {
     }
     let publicKey: KmsPublicKey;
     try {
+      const intent = options.intent === undefined ? [] : intentTags(this.#cluster, options.intent);
+      await this.#kms.send(
+        new TagResourceCommand({ KeyId: keyId, Tags: [...signingKeyTags(this.#cluster), ...intent] }),
+      );
       publicKey = await getKmsPublicKey(this.#kms, keyId);
       if (publicKey.keySpec !== undefined && publicKey.keySpec !== spec) {
         throw new IrsaError(
@@ -160,6 +182,31 @@ export class KmsKeys implements KeyBackend {
     await this.#kms.send(
       new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: TAG_KID, TagValue: kid }] }),
     );
+    // Created by this process with the current policy and tags: nothing to repair.
+    this.#verified.add(keyId);
+  }
+
+  /**
+   * Brings the keys of the keyset up to the current key policy and namespaced tags (a stack
+   * deployed before them is repaired in place by its first run). Each key is checked once per
+   * process; keys already right cost two reads (GetKeyPolicy, ListResourceTags) on a cold start.
+   * Signing is never interrupted: see kms-key-repair.ts for the order of the steps.
+   */
+  async reconcile(keys: readonly KeyRecord[]): Promise<KeyRepairReport> {
+    const report: KeyRepairReport = { checked: 0, repaired: [] };
+    for (const key of keys) {
+      if (key.location.type !== 'kms' || this.#verified.has(key.location.keyId)) continue;
+      report.checked += 1;
+      const changes = await repairKey(this.#kms, {
+        keyId: key.location.keyId,
+        kid: key.kid,
+        cluster: this.#cluster,
+        authority: this.#authority,
+      });
+      if (changes.length > 0) report.repaired.push({ kid: key.kid, changes });
+      this.#verified.add(key.location.keyId);
+    }
+    return report;
   }
 
   /**
@@ -180,41 +227,12 @@ export class KmsKeys implements KeyBackend {
   }
 
   /**
-   * Enabled keys of this cluster tagged with `intent` (`tag:GetResources`, then DescribeKey and
-   * GetPublicKey on each). Keys already pending deletion are skipped.
+   * Enabled keys tagged with `intent` (tag:GetResources), tagged for this cluster if the run that
+   * created them died before it could (see kms-intent-keys.ts).
    */
-  async findIntentKeys(intent: string): Promise<FoundKey[]> {
-    if (this.#tagging === undefined) return [];
-    const arns: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.#tagging.send(
-        new GetResourcesCommand({
-          ResourceTypeFilters: ['kms:key'],
-          TagFilters: [
-            { Key: TAG_INTENT, Values: [intent] },
-            { Key: TAG_CLUSTER, Values: [this.#cluster] },
-          ],
-          ...(token === undefined ? {} : { PaginationToken: token }),
-        }),
-      );
-      for (const mapping of page.ResourceTagMappingList ?? [])
-        if (mapping.ResourceARN !== undefined) arns.push(mapping.ResourceARN);
-      token = page.PaginationToken === '' ? undefined : page.PaginationToken;
-    } while (token !== undefined);
-    const found: FoundKey[] = [];
-    for (const keyArn of arns) {
-      const keyId = keyArn.slice(keyArn.lastIndexOf('/') + 1);
-      const described = await this.#kms.send(new DescribeKeyCommand({ KeyId: keyId }));
-      if (described.KeyMetadata?.KeyState !== 'Enabled') continue;
-      const publicKey = await getKmsPublicKey(this.#kms, keyId);
-      found.push({
-        kid: kidFromSpki(publicKey.spki),
-        location: { type: 'kms', keyId, keyArn },
-        publicKeySpki: publicKey.spki,
-      });
-    }
-    return found;
+  findIntentKeys(intent: string): Promise<FoundKey[]> {
+    if (this.#tagging === undefined) return Promise.resolve([]);
+    return findKmsIntentKeys({ kms: this.#kms, tagging: this.#tagging, cluster: this.#cluster }, intent);
   }
 
   async #isPendingDeletion(keyId: string): Promise<boolean> {

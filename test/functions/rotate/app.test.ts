@@ -89,10 +89,10 @@ describe('rotate handler: happy path', () => {
     expect(metricValue(addMetric, 'RotationError')).toEqual([]);
     const kmsKey = [...world.keys.values()][0];
     expect(kmsKey?.tags).toEqual({
-      cluster: 'prod',
-      'managed-by': 'irsa-anywhere',
-      kid: result.activeKid,
-      'irsa-anywhere:intent': expect.stringMatching(/^1-\d{8}T\d{9}Z$/),
+      'irsa-anywhere:cluster': 'prod',
+      'irsa-anywhere:managed-by': 'irsa-anywhere',
+      'irsa-anywhere:kid': result.activeKid,
+      'irsa-anywhere:intent': expect.stringMatching(/^prod\/1-\d{8}T\d{9}Z$/),
     });
   });
 
@@ -121,7 +121,9 @@ describe('rotate handler: happy path', () => {
     expect(seen).toContain('promote');
     expect(seen).toContain('delete');
     expect(seen).toContain('destroy');
-    const firstKey = [...world.keys.entries()].find(([, k]) => k.tags.kid === first.activeKid);
+    const firstKey = [...world.keys.entries()].find(
+      ([, k]) => k.tags['irsa-anywhere:kid'] === first.activeKid,
+    );
     expect(firstKey?.[1]).toMatchObject({ state: 'PendingDeletion', deletionWindow: 7 });
   });
 });
