@@ -8,11 +8,18 @@ import { resolve } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
-import type { Register } from '../cli.ts';
 import { atomicWrite, DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
-import { ExitCode, type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
+import { jsonOption, regionOption } from '../lib/cli-options.ts';
+import {
+  ExitCode,
+  type Io,
+  parseIntFlag,
+  type Register,
+  runCommand,
+  shutdownSignal,
+} from '../lib/cli-support.ts';
 import { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } from '../lib/key-sync/run.ts';
 import { syncOnce } from '../lib/key-sync/sync.ts';
 import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
@@ -50,7 +57,7 @@ function sourceOptions(command: Command): Command {
     .option('--manifest <path>', 'that config file (default: the distro default)')
     .option('--audiences <list>', 'extra audiences for --api-audiences')
     .option('--backup-dir <dir>', 'where config backups are kept', DEFAULT_BACKUP_DIR)
-    .option('--region <region>', 'AWS region of the stack (default: the SDK default chain)');
+    .addOption(regionOption('AWS region of the stack (default: the SDK default chain)'));
 }
 
 /** Validates the flags shared by key-sync and install-timer; returns the args for the timer. */
@@ -83,44 +90,48 @@ export const register: Register = (program: Command, io: Io, setExit) => {
   )
     .option('--once', 'run one pass and exit (the systemd timer uses this)')
     .option('--interval <seconds>', 'seconds between passes when not --once', '300')
-    .option('--json', 'print each pass as JSON')
+    .addOption(jsonOption('print each pass as JSON'))
     .action(async (flags: SyncFlags) => {
       setExit(
-        await runCommand(io, async () => {
-          const { cluster, distro } = parseSyncTarget(flags.cluster, flags.distro);
-          const intervalMs = parseIntFlag('--interval', flags.interval, 10, 86_400) * 1000;
-          const state = await resolveState(flags);
-          const region = flags.region !== undefined ? { region: flags.region } : {};
-          const options = {
-            s3: new S3Client({ ...region, followRegionRedirects: true }),
-            kms: new KMSClient(region),
-            state,
-            cluster,
-            keyDir: flags.keyDir,
-            manifest:
-              distro === null
-                ? null
-                : {
-                    distro,
-                    ...(flags.manifest !== undefined ? { file: flags.manifest } : {}),
-                    audiences: flags.audiences?.split(',') ?? [],
-                    backupDir: flags.backupDir,
-                  },
-            now: () => new Date(),
-          };
-          if (flags.once === true) {
-            printSyncReport(io, await syncOnce(options), flags.json === true);
-            return;
-          }
-          const stop = new AbortController();
-          void shutdownSignal().then(() => stop.abort());
-          const failures = await runSyncLoop(io, options, {
-            intervalMs,
-            json: flags.json === true,
-            signal: stop.signal,
-          });
-          if (failures > 0) throw new ExitCode(1);
-        }),
+        await runCommand(
+          io,
+          async () => {
+            const { cluster, distro } = parseSyncTarget(flags.cluster, flags.distro);
+            const intervalMs = parseIntFlag('--interval', flags.interval, 10, 86_400) * 1000;
+            const state = await resolveState(flags);
+            const region = flags.region !== undefined ? { region: flags.region } : {};
+            const options = {
+              s3: new S3Client({ ...region, followRegionRedirects: true }),
+              kms: new KMSClient(region),
+              state,
+              cluster,
+              keyDir: flags.keyDir,
+              manifest:
+                distro === null
+                  ? null
+                  : {
+                      distro,
+                      ...(flags.manifest !== undefined ? { file: flags.manifest } : {}),
+                      audiences: flags.audiences?.split(',') ?? [],
+                      backupDir: flags.backupDir,
+                    },
+              now: () => new Date(),
+            };
+            if (flags.once === true) {
+              printSyncReport(io, await syncOnce(options), flags.json === true);
+              return;
+            }
+            const stop = new AbortController();
+            void shutdownSignal().then(() => stop.abort());
+            const failures = await runSyncLoop(io, options, {
+              intervalMs,
+              json: flags.json === true,
+              signal: stop.signal,
+            });
+            if (failures > 0) throw new ExitCode(1);
+          },
+          { json: flags.json },
+        ),
       );
     });
 

@@ -6,8 +6,7 @@
 import { parseKeySpec } from '#adapters/local/local-config.ts';
 import { buildTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
 import { verifyToken } from '#core/verify-token.ts';
-import type { Register } from '../cli.ts';
-import { type Io, parseIntFlag, runCommand, waitForShutdown } from '../lib/cli-support.ts';
+import { type Io, parseIntFlag, type Register, runCommand, waitForShutdown } from '../lib/cli-support.ts';
 import { fetchJson } from '../lib/fetch-json.ts';
 import { mintLocalToken, type RunningLocalIssuer, startLocalIssuer } from '../lib/local-issuer.ts';
 import { assertLoopbackHost } from '../lib/local-server.ts';
