@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import { dryRunOption, regionOption } from '../lib/cli-options.ts';
 import { type Io, parseIntFlag, type Register, runCommand, shutdownSignal } from '../lib/cli-support.ts';
+import { checkLocalState } from '../lib/local-state.ts';
 import { kmsBackend, localBackend, parseStateUrl, type SignerBackend } from '../lib/signer/backends.ts';
 import { resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
@@ -139,6 +140,8 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
   const { flags, settings } = parseServeFlags(opts);
   const log = jsonLog({ minLevel: opts.logLevel as LogLevel, write: (line) => io.err(line) });
   const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
+  // A local directory whose active key file is gone would answer "listening" and fail every Sign.
+  if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
   const stopping = shutdownSignal();
   const signer = await startSigner({
     socket: flags.socket,
