@@ -4,13 +4,21 @@
  * (`scripts/lib/apiserver/`); this file only wires flags.
  */
 import type { Command } from 'commander';
-import { runConfigure, runRollback } from '../lib/apiserver/configure.ts';
 import { DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
-import { parseDistro } from '../lib/apiserver/index.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_KEY_DIR, DEFAULT_SIGNER_SOCKET, DISTROS } from '../lib/apiserver/types.ts';
 import { dryRunOption, jsonOption } from '../lib/cli-options.ts';
 import { type Io, type Register, runCommand } from '../lib/cli-support.ts';
+
+// The manifest editors (YAML, diff) are loaded by the actions, not when the command is registered:
+// `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
+const editors = async () => {
+  const [configure, index] = await Promise.all([
+    import('../lib/apiserver/configure.ts'),
+    import('../lib/apiserver/index.ts'),
+  ]);
+  return { ...configure, parseDistro: index.parseDistro };
+};
 
 interface ConfigureFlags {
   distro: string;
@@ -65,6 +73,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
         await runCommand(
           io,
           async () => {
+            const { parseDistro, runConfigure } = await editors();
             const distro = parseDistro(flags.distro);
             const settings = normalizeSettings({
               issuer: flags.issuer,
@@ -104,6 +113,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
         await runCommand(
           io,
           async () => {
+            const { parseDistro, runRollback } = await editors();
             await runRollback(io, {
               distro: parseDistro(flags.distro),
               ...(flags.file !== undefined ? { file: flags.file } : {}),

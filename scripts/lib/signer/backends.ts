@@ -9,8 +9,8 @@ import { KmsSigner } from '#adapters/aws/kms-signer.ts';
 import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
 import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
 import { LocalKeys } from '#adapters/local/software-keys.ts';
-import { IrsaError } from '#core/errors.ts';
 import type { SigningBackend } from '#core/ports.ts';
+import { parseStateUrl } from './config.ts';
 import type { KeysetSource } from './keyset-cache.ts';
 
 /** A keyset source and a signing backend, plus a name for logs. */
@@ -20,18 +20,9 @@ export interface SignerBackend {
   describe: string;
 }
 
-/** Parses `s3://bucket/key`. Throws `CONFIG_STATE_INVALID`. */
-export function parseStateUrl(url: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
-  if (match === null) {
-    throw new IrsaError(
-      'CONFIG_STATE_INVALID',
-      `--state must be s3://<bucket>/<key>, got "${url}".`,
-      "Pass the stack's state bucket, e.g. --state s3://<StateBucket output>/keyset.json.",
-    );
-  }
-  return { bucket: match[1] as string, key: match[2] as string };
-}
+// Kept here for callers that import it with the backends; it lives in config.ts so that
+// parsing flags does not load the AWS SDK.
+export { parseStateUrl } from './config.ts';
 
 /**
  * kms backend: keyset from S3 (`S3KeysetStore`), signatures from KMS (`KmsSigner`). The KMS client
