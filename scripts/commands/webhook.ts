@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import type { Register } from '../cli.ts';
 import { type Io, runCommand } from '../lib/cli-support.ts';
-import { renderHelmValues, renderManifests, validateWebhookOptions } from '../lib/webhook/manifests.ts';
+import { renderHelmValues } from '../lib/webhook/helm-values.ts';
+import { renderManifests, validateWebhookOptions } from '../lib/webhook/manifests.ts';
 
 interface ManifestFlags {
   namespace: string;
