@@ -5,8 +5,6 @@
 import type { Command } from 'commander';
 import type { Register } from '../cli.ts';
 import { type Io, runCommand } from '../lib/cli-support.ts';
-import { renderHelmValues } from '../lib/webhook/helm-values.ts';
-import { renderManifests, validateWebhookOptions } from '../lib/webhook/manifests.ts';
 
 interface ManifestFlags {
   namespace: string;
@@ -29,7 +27,10 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .option('--helm-values', 'print values for the community Helm chart instead')
     .action(async (flags: ManifestFlags) => {
       setExit(
-        await runCommand(io, () => {
+        await runCommand(io, async () => {
+          // Loaded here, not at registration: YAML is not needed for `--help`.
+          const { renderManifests, validateWebhookOptions } = await import('../lib/webhook/manifests.ts');
+          const { renderHelmValues } = await import('../lib/webhook/helm-values.ts');
           const options = validateWebhookOptions(flags);
           io.out(flags.helmValues === true ? renderHelmValues(options) : renderManifests(options));
         }),
