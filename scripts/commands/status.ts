@@ -10,7 +10,6 @@ import type { RotationPolicy } from '#core/policy.ts';
 import type { Register } from '../cli.ts';
 import { EXIT, ExitCode, parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
 import { missingKeyProblems, repairClockCommand } from '../lib/local-state.ts';
-import { stackClients, statusStackCommand } from '../lib/stack/commands.ts';
 
 /** "3d 4h", "5h 2m", "40s": an age for people. */
 export function formatAge(seconds: number): string {
@@ -68,6 +67,8 @@ export const register: Register = (program, io, setExit) => {
       setExit(
         await runCommand(io, async () => {
           if (opts.stack !== undefined) {
+            // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
+            const { stackClients, statusStackCommand } = await import('../lib/stack/commands.ts');
             const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
             const options = { stack: opts.stack, json: opts.json === true, now: at };
             await statusStackCommand(io, options, stackClients(opts.region));
