@@ -29,9 +29,8 @@ export const register: Register = (program: Command, io: Io, setExit) => {
       setExit(
         await runCommand(io, async () => {
           // Loaded here, not at registration: YAML is not needed for `--help`.
-          const { renderHelmValues, renderManifests, validateWebhookOptions } = await import(
-            '../lib/webhook/manifests.ts'
-          );
+          const { renderManifests, validateWebhookOptions } = await import('../lib/webhook/manifests.ts');
+          const { renderHelmValues } = await import('../lib/webhook/helm-values.ts');
           const options = validateWebhookOptions(flags);
           io.out(flags.helmValues === true ? renderHelmValues(options) : renderManifests(options));
         }),
