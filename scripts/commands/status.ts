@@ -7,7 +7,7 @@ import { nextTransition } from '#core/planner.ts';
 import type { RotationPolicy } from '#core/policy.ts';
 import type { Register } from '../cli.ts';
 import { parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
-import { stackClients, statusStackCommand } from '../lib/stack/commands.ts';
+import { fleetClients, stackClients, statusFleetCommand, statusStackCommand } from '../lib/stack/commands.ts';
 
 /** "3d 4h", "5h 2m", "40s": an age for people. */
 export function formatAge(seconds: number): string {
@@ -48,38 +48,57 @@ export const register: Register = (program, io, setExit) => {
     .option('--at <iso-time>', 'as if at this time')
     .option('--json', 'print as JSON')
     .option('--stack <name>', 'a deployed stack instead of the local directory (reads its outputs)')
-    .option('--region <region>', 'AWS region of --stack (default: AWS_REGION)')
-    .action(async (opts: { dir: string; at?: string; json?: boolean; stack?: string; region?: string }) => {
-      setExit(
-        await runCommand(io, async () => {
-          if (opts.stack !== undefined) {
-            const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
-            const options = { stack: opts.stack, json: opts.json === true, now: at };
-            await statusStackCommand(io, options, stackClients(opts.region));
-            return;
-          }
-          await assertLocalDir(opts.dir);
-          const { policy } = await readLocalConfig(opts.dir);
-          const current = await composeLocal(opts.dir).store.read();
-          const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
-          if (current === null) return;
-          const status = keysetStatus(current.keyset, policy, now);
-          if (opts.json) {
-            printJson(io, status);
-            return;
-          }
-          io.out(`issuer: ${status.issuer}`);
-          io.out(`${'KID'.padEnd(44)}  ${'ALG'.padEnd(5)}  ${'STATE'.padEnd(8)}  AGE`);
-          for (const key of status.keys) {
+    .option(
+      '--fleet <name>',
+      'a fleet stack: list its member clusters (issuer, active key, last publish, alarms)',
+    )
+    .option('--region <region>', 'AWS region of --stack / --fleet (default: AWS_REGION)')
+    .action(
+      async (opts: {
+        dir: string;
+        at?: string;
+        json?: boolean;
+        stack?: string;
+        fleet?: string;
+        region?: string;
+      }) => {
+        setExit(
+          await runCommand(io, async () => {
+            if (opts.fleet !== undefined) {
+              const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+              const clients = { ...fleetClients(opts.region), lambda: stackClients(opts.region).lambda };
+              await statusFleetCommand(io, { fleet: opts.fleet, json: opts.json === true, now: at }, clients);
+              return;
+            }
+            if (opts.stack !== undefined) {
+              const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+              const options = { stack: opts.stack, json: opts.json === true, now: at };
+              await statusStackCommand(io, options, stackClients(opts.region));
+              return;
+            }
+            await assertLocalDir(opts.dir);
+            const { policy } = await readLocalConfig(opts.dir);
+            const current = await composeLocal(opts.dir).store.read();
+            const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+            if (current === null) return;
+            const status = keysetStatus(current.keyset, policy, now);
+            if (opts.json) {
+              printJson(io, status);
+              return;
+            }
+            io.out(`issuer: ${status.issuer}`);
+            io.out(`${'KID'.padEnd(44)}  ${'ALG'.padEnd(5)}  ${'STATE'.padEnd(8)}  AGE`);
+            for (const key of status.keys) {
+              io.out(
+                `${key.kid.padEnd(44)}  ${key.alg.padEnd(5)}  ${(key.state + (key.revoked ? '!' : '')).padEnd(8)}  ${formatAge(key.ageSeconds)}`,
+              );
+            }
+            io.out(`last publish: ${status.lastPublish?.at ?? 'never'}`);
             io.out(
-              `${key.kid.padEnd(44)}  ${key.alg.padEnd(5)}  ${(key.state + (key.revoked ? '!' : '')).padEnd(8)}  ${formatAge(key.ageSeconds)}`,
+              `next: ${status.next === null ? 'nothing scheduled' : `${status.next.description} at ${status.next.at}`}`,
             );
-          }
-          io.out(`last publish: ${status.lastPublish?.at ?? 'never'}`);
-          io.out(
-            `next: ${status.next === null ? 'nothing scheduled' : `${status.next.description} at ${status.next.at}`}`,
-          );
-        }),
-      );
-    });
+          }),
+        );
+      },
+    );
 };
