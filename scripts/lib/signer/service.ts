@@ -3,7 +3,8 @@
  * and benchmarked in-process. Errors are `IrsaError`s whose code `statusFor` maps to a gRPC status.
  */
 import { verify } from 'node:crypto';
-import { formatError, IrsaError, isIrsaError } from '#core/errors.ts';
+import type { GrpcStatusName } from '#core/error-codes.ts';
+import { errorClassOf, formatError, IrsaError, isIrsaError } from '#core/errors.ts';
 import type { SigningBackend } from '#core/ports.ts';
 import { checkClaims, encodeHeader } from './claims.ts';
 import type { SignerSettings } from './config.ts';
@@ -25,14 +26,11 @@ export const GRPC_STATUS = {
   DEADLINE_EXCEEDED: 4,
   INTERNAL: 13,
   UNAVAILABLE: 14,
-} as const;
+} as const satisfies Record<GrpcStatusName, number>;
 
-/** The gRPC status for an error thrown by the service. */
+/** The gRPC status for an error thrown by the service, read from the error-code registry. */
 export function statusFor(error: unknown): number {
-  if (isIrsaError(error, 'SIGN_CLAIMS_INVALID')) return GRPC_STATUS.INVALID_ARGUMENT;
-  if (isIrsaError(error, 'SIGNING_TIMEOUT')) return GRPC_STATUS.DEADLINE_EXCEEDED;
-  if (isIrsaError(error)) return GRPC_STATUS.UNAVAILABLE;
-  return GRPC_STATUS.INTERNAL;
+  return GRPC_STATUS[errorClassOf(error).grpc];
 }
 
 /** What the service needs. */
