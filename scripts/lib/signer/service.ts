@@ -6,6 +6,7 @@ import { verify } from 'node:crypto';
 import type { GrpcStatusName } from '#core/error-codes.ts';
 import { errorClassOf, formatError, IrsaError, isIrsaError } from '#core/errors.ts';
 import type { SigningBackend } from '#core/ports.ts';
+import type { SignerObserver } from '../metrics/signer-metrics.ts';
 import { checkClaims, encodeHeader } from './claims.ts';
 import type { SignerSettings } from './config.ts';
 import type { ExtraKey } from './extra-keys.ts';
@@ -40,6 +41,8 @@ export interface SignerServiceDeps {
   extraKeys: readonly ExtraKey[];
   settings: SignerSettings;
   log: SignerLog;
+  /** Metrics hooks; absent when metrics are off (then nothing is timed or counted). */
+  metrics?: SignerObserver;
 }
 
 const SIGNATURE_BYTES: Readonly<Record<string, number>> = { ES256: 64 };
@@ -74,18 +77,22 @@ export class SignerService {
   }
 
   async #signWithBackend(key: ServedKey, input: Buffer): Promise<Uint8Array> {
+    const metrics = this.deps.metrics;
+    const call = () => this.deps.signer.sign(key.record, input);
     try {
-      return await withRetry(() => this.deps.signer.sign(key.record, input), {
+      return await withRetry(metrics === undefined ? call : () => metrics.backendCall(call), {
         attempts: this.deps.settings.signAttempts,
         deadlineMs: this.deps.settings.signTimeoutMs,
-        onRetry: (attempt, error, delayMs) =>
+        onRetry: (attempt, error, delayMs) => {
+          metrics?.retried();
           this.deps.log.log('warn', 'signing backend throttled; retrying', {
             code: 'SIGNING_THROTTLED',
             kid: key.kid,
             attempt,
             delayMs,
             error: formatError(error),
-          }),
+          });
+        },
       });
     } catch (error) {
       if (isIrsaError(error, 'SIGNING_TIMEOUT') || isIrsaError(error, 'SIGNING_THROTTLED')) throw error;
