@@ -5,12 +5,20 @@
  */
 import type { Command } from 'commander';
 import type { Register } from '../cli.ts';
-import { runConfigure, runRollback } from '../lib/apiserver/configure.ts';
 import { DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
-import { parseDistro } from '../lib/apiserver/index.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_KEY_DIR, DEFAULT_SIGNER_SOCKET, DISTROS } from '../lib/apiserver/types.ts';
 import { type Io, runCommand } from '../lib/cli-support.ts';
+
+// The manifest editors (YAML, diff) are loaded by the actions, not when the command is registered:
+// `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
+const editors = async () => {
+  const [configure, index] = await Promise.all([
+    import('../lib/apiserver/configure.ts'),
+    import('../lib/apiserver/index.ts'),
+  ]);
+  return { ...configure, parseDistro: index.parseDistro };
+};
 
 interface ConfigureFlags {
   distro: string;
@@ -63,6 +71,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .action(async (flags: ConfigureFlags) => {
       setExit(
         await runCommand(io, async () => {
+          const { parseDistro, runConfigure } = await editors();
           const distro = parseDistro(flags.distro);
           const settings = normalizeSettings({
             issuer: flags.issuer,
@@ -96,6 +105,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .action(async (flags: RollbackFlags) => {
       setExit(
         await runCommand(io, async () => {
+          const { parseDistro, runRollback } = await editors();
           await runRollback(io, {
             distro: parseDistro(flags.distro),
             ...(flags.file !== undefined ? { file: flags.file } : {}),

@@ -7,8 +7,6 @@ import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import type { Register } from '../cli.ts';
 import { ExitCode, type Io, printJson, runCommand } from '../lib/cli-support.ts';
-import { realDoctorDeps } from '../lib/doctor/deps.ts';
-import { doctorExitCode, formatChecklist, runDoctor, summarize } from '../lib/doctor/runner.ts';
 import type { DoctorDeps, DoctorOptions } from '../lib/doctor/types.ts';
 
 interface DoctorFlags {
@@ -64,7 +62,7 @@ export function doctorOptions(flags: DoctorFlags): DoctorOptions & { region?: st
 
 /** Builds the command; `makeDeps` is injected by tests. */
 export function registerDoctor(
-  makeDeps: (options: DoctorOptions & { region?: string }) => DoctorDeps,
+  makeDeps: (options: DoctorOptions & { region?: string }) => DoctorDeps | Promise<DoctorDeps>,
 ): Register {
   return (program: Command, io: Io, setExit) => {
     program
@@ -85,7 +83,12 @@ export function registerDoctor(
         setExit(
           await runCommand(io, async () => {
             const options = doctorOptions(flags);
-            const results = await runDoctor(options, makeDeps(options));
+            // Loaded here, not at registration: the checks pull in the AWS SDK and YAML, and
+            // `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
+            const { doctorExitCode, formatChecklist, runDoctor, summarize } = await import(
+              '../lib/doctor/runner.ts'
+            );
+            const results = await runDoctor(options, await makeDeps(options));
             if (flags.json === true)
               printJson(io, {
                 ok: doctorExitCode(results) === 0,
@@ -102,4 +105,6 @@ export function registerDoctor(
 }
 
 /** `irsa-anywhere doctor` with the real network, AWS and files. */
-export const register: Register = registerDoctor((options) => realDoctorDeps(options));
+export const register: Register = registerDoctor(async (options) =>
+  (await import('../lib/doctor/deps.ts')).realDoctorDeps(options),
+);

@@ -5,18 +5,18 @@
  */
 
 import { resolve } from 'node:path';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import type { Register } from '../cli.ts';
 import { atomicWrite, DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
 import { ExitCode, type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
-import { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } from '../lib/key-sync/run.ts';
-import { syncOnce } from '../lib/key-sync/sync.ts';
 import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
 import { keySyncMetricsFor } from '../lib/metrics/key-sync-setup.ts';
+
+// The AWS SDK and the manifest editor are loaded by the actions, not when the command is
+// registered: `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
+const loadRun = () => import('../lib/key-sync/run.ts');
 
 interface SyncFlags {
   state?: string;
@@ -62,7 +62,8 @@ function sourceOptions(command: Command): Command {
 }
 
 /** Validates the flags shared by key-sync and install-timer; returns the args for the timer. */
-function validatedArgs(flags: SyncFlags): string[] {
+async function validatedArgs(flags: SyncFlags): Promise<string[]> {
+  const { parseSyncTarget } = await loadRun();
   parseSyncTarget(flags.cluster, flags.distro);
   normalizeSettings({ issuer: 'https://validation.invalid', mode: 'file', keyDir: flags.keyDir });
   const args: string[] = [];
@@ -101,6 +102,12 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .action(async (flags: SyncFlags) => {
       setExit(
         await runCommand(io, async () => {
+          const { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } = await loadRun();
+          const [{ syncOnce }, { S3Client }, { KMSClient }] = await Promise.all([
+            import('../lib/key-sync/sync.ts'),
+            import('@aws-sdk/client-s3'),
+            import('@aws-sdk/client-kms'),
+          ]);
           const { cluster, distro } = parseSyncTarget(flags.cluster, flags.distro);
           const metrics = await keySyncMetricsFor(flags);
           const intervalMs = parseIntFlag('--interval', flags.interval, 10, 86_400) * 1000;
@@ -164,7 +171,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
           const flags = { ...keySync.opts<SyncFlags>(), ...own } as TimerFlags;
           const options = validateTimerOptions({
             bin: flags.bin,
-            args: validatedArgs(flags),
+            args: await validatedArgs(flags),
             interval: flags.every,
             unitName: flags.unitName,
           });

@@ -9,7 +9,6 @@ import { confirmDestructive } from '../lib/confirm.ts';
 import { drillLocal } from '../lib/local-drill.ts';
 import { repairLocalClock, rotateLocal } from '../lib/local-issuer.ts';
 import { checkLocalState } from '../lib/local-state.ts';
-import { rotateStackCommand, stackClients } from '../lib/stack/commands.ts';
 
 interface RotateOptions {
   dir: string;
@@ -66,6 +65,8 @@ export const register: Register = (program, io, setExit) => {
                 opts.yes === true,
               );
             }
+            // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
+            const { rotateStackCommand, stackClients } = await import('../lib/stack/commands.ts');
             const options = { stack: opts.stack, now: opts.now === true, json: opts.json === true };
             await rotateStackCommand(
               io,

@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import type { Register } from '../cli.ts';
 import { type Io, runCommand } from '../lib/cli-support.ts';
-import { renderHelmValues, renderManifests, validateWebhookOptions } from '../lib/webhook/manifests.ts';
 
 interface ManifestFlags {
   namespace: string;
@@ -28,7 +27,11 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .option('--helm-values', 'print values for the community Helm chart instead')
     .action(async (flags: ManifestFlags) => {
       setExit(
-        await runCommand(io, () => {
+        await runCommand(io, async () => {
+          // Loaded here, not at registration: YAML is not needed for `--help`.
+          const { renderHelmValues, renderManifests, validateWebhookOptions } = await import(
+            '../lib/webhook/manifests.ts'
+          );
           const options = validateWebhookOptions(flags);
           io.out(flags.helmValues === true ? renderHelmValues(options) : renderManifests(options));
         }),
