@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
-import type { Register } from '../cli.ts';
-import { type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
+import { dryRunOption, regionOption } from '../lib/cli-options.ts';
+import { type Io, parseIntFlag, type Register, runCommand, shutdownSignal } from '../lib/cli-support.ts';
 import { checkLocalState } from '../lib/local-state.ts';
 import { parseMetricsAddress } from '../lib/metrics/address.ts';
 import type { SignerBackend } from '../lib/signer/backends.ts';
@@ -41,7 +41,7 @@ function addServeOptions(command: Command): Command {
   return command
     .option('--backend <kms|local>', 'kms: keyset in S3, keys in KMS; local: a local issuer directory', 'kms')
     .option('--state <s3-url>', 'kms backend: the keyset, s3://<state bucket>/keyset.json')
-    .option('--region <region>', 'kms backend: AWS region of the stack (default: from the environment)')
+    .addOption(regionOption('kms backend: AWS region of the stack (default: from the environment)'))
     .option('--dir <dir>', 'local backend: the local issuer directory')
     .option('--socket <path|@name>', 'Unix socket path, or @name for an abstract socket', DEFAULT_SOCKET)
     .option(
@@ -255,7 +255,7 @@ export const register: Register = (program, io, setExit) => {
       'user and group the signer runs as (kube-apiserver must reach the socket)',
       'root',
     )
-    .option('--dry-run', 'with --write: print the diff, write nothing')
+    .addOption(dryRunOption('with --write: print the diff, write nothing'))
     .action(async (opts: InstallOptions) => {
       setExit(await runCommand(io, () => install(opts, io)));
     });
