@@ -3,12 +3,14 @@
  * call it once at init (module scope of handler.ts), never per invocation. Clients honour the
  * standard SDK environment (`AWS_REGION`, `AWS_ENDPOINT_URL` for emulators such as moto).
  */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type Env, parseConfig, type StackConfig } from '#core/config.ts';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
 import type { KeyBackend, KeysetStore, Publisher } from '#core/ports.ts';
 import type { RotationDeps } from '#core/rotation-run.ts';
+import { keyAuthority } from './aws/kms-key-policy.ts';
 import { KmsKeys } from './aws/kms-keys.ts';
 import { KmsWrappedKeys } from './aws/kms-wrapped-keys.ts';
 import { S3KeysetStore } from './aws/s3-keyset-store.ts';
@@ -47,6 +49,25 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   };
 }
 
+/**
+ * The status of one stack (CloudFormation DescribeStacks), for the bootstrap function's check that
+ * a Delete event comes while its own stack is really being deleted. Undefined when not found.
+ */
+export function stackStatusReader(
+  options: AwsClientOptions = {},
+): (stackId: string) => Promise<string | undefined> {
+  const client = new CloudFormationClient({
+    maxAttempts: 3,
+    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3_000 },
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+  });
+  return async (stackId) => {
+    const out = await client.send(new DescribeStacksCommand({ StackName: stackId }));
+    return out.Stacks?.[0]?.StackStatus;
+  };
+}
+
 /** The ports rotation needs, wired for a configuration. */
 export interface AwsPorts {
   store: KeysetStore;
@@ -77,10 +98,12 @@ export function deletionWindowDays(config: StackConfig): number {
 
 function keyBackend(config: StackConfig, clients: AwsClients): KeyBackend {
   if (config.keyMode === 'kms') {
+    const authority = keyAuthority(config.cluster, config.functionRoleArns);
     return new KmsKeys({
       kms: clients.kms,
       cluster: config.cluster,
       deletionWindowDays: config.keyDeletionWindowDays,
+      ...(authority === undefined ? {} : { authority }),
     });
   }
   if (config.wrappingKeyId === undefined) {

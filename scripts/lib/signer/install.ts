@@ -9,10 +9,9 @@ import { stringify } from 'yaml';
 import { atomicWriteFile } from '#adapters/local/atomic-file.ts';
 import { IrsaError } from '#core/errors.ts';
 
-/** Default install paths. */
-export const SYSTEMD_UNIT_PATH = '/etc/systemd/system/irsa-anywhere-signer.service';
-export const STATIC_POD_PATH = '/etc/kubernetes/manifests/irsa-anywhere-signer.yaml';
-export const DEFAULT_BIN = '/usr/local/bin/irsa-anywhere';
+import { DEFAULT_BIN } from './paths.ts';
+
+export { DEFAULT_BIN, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from './paths.ts';
 
 /** The `signer serve` flags baked into the unit or pod. */
 export interface ServeFlags {
