@@ -25,19 +25,50 @@ export interface AwsClientOptions {
   region?: string;
   /** Overrides `AWS_ENDPOINT_URL` (tests against moto). */
   endpoint?: string;
-  /** Per-request timeout; keeps a hung call from outliving the Lambda (default 10 s). */
+  /** Per-attempt deadline; overrides {@link LAMBDA_AWS_DEADLINES} `requestTimeoutMs` (tests). */
   requestTimeoutMs?: number;
 }
 
 /**
+ * Deadlines of every AWS call the Lambdas make. Each attempt FAILS (`TimeoutError`) after
+ * `requestTimeoutMs`, connection included: in @smithy/node-http-handler 4.x a bare
+ * `requestTimeout` only logs a warning, `throwOnRequestTimeout: true` makes it destroy the request
+ * and reject. A call gives up after `maxAttempts` attempts, so a hung KMS or S3 endpoint costs at
+ * most {@link worstCaseCallMs} per call, well inside the rotate (120 s) and bootstrap (300 s)
+ * Lambda timeouts (test/functions/adapters/deadlines.test.ts reads them from serverless.yml): the
+ * run fails cleanly with an error and the next scheduled run repairs.
+ */
+export const LAMBDA_AWS_DEADLINES = {
+  requestTimeoutMs: 5_000,
+  connectionTimeoutMs: 3_000,
+  maxAttempts: 3,
+  /**
+   * Upper bound of the SDK's wait between two attempts: its throttling back-off (at most 1 s, then
+   * 2 s, for 3 attempts) plus the 5 s it may add for a server's Retry-After hint.
+   */
+  maxBackoffMs: 7_000,
+} as const;
+
+/** The longest one AWS call can take before it fails: every attempt times out, plus back-off. */
+export function worstCaseCallMs(requestTimeoutMs: number = LAMBDA_AWS_DEADLINES.requestTimeoutMs): number {
+  const { maxAttempts, maxBackoffMs } = LAMBDA_AWS_DEADLINES;
+  return maxAttempts * requestTimeoutMs + (maxAttempts - 1) * maxBackoffMs;
+}
+
+/**
  * Builds the S3 and KMS clients once. Throttling (KMS asymmetric quotas are shared per account)
- * is retried by the SDK with adaptive back-off, up to 5 attempts.
+ * is retried by the SDK with adaptive back-off; every attempt has a deadline that fails it
+ * ({@link LAMBDA_AWS_DEADLINES}).
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const common = {
-    maxAttempts: 5,
+    maxAttempts: LAMBDA_AWS_DEADLINES.maxAttempts,
     retryMode: 'adaptive',
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3_000 },
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? LAMBDA_AWS_DEADLINES.requestTimeoutMs,
+      connectionTimeout: LAMBDA_AWS_DEADLINES.connectionTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   };
