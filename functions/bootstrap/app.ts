@@ -48,10 +48,20 @@ export interface CustomResourceResponse {
 /** PUTs a body to a pre-signed URL; rejects on a non-2xx answer. */
 export type PutResponse = (url: string, body: string) => Promise<void>;
 
-export interface BootstrapDeps {
+/** What the bootstrap works with, built from the stack's configuration. */
+export interface BootstrapWiring {
   rotation: Omit<RotationDeps, 'onStep'>;
   store: KeysetStore;
   keys: KeyBackend;
+}
+
+export interface BootstrapDeps {
+  /**
+   * Reads and validates the configuration and builds the wiring. Called inside the handler (and
+   * kept once it succeeds), never at module load: a bad param must become a FAILED answer that
+   * names it, not a Lambda that cannot start and a stack that waits for an answer.
+   */
+  load: () => BootstrapWiring;
   put: PutResponse;
   logger: Logger;
   /** Stop working this long before the Lambda timeout, to leave time to answer (default 15 s). */
@@ -59,6 +69,9 @@ export interface BootstrapDeps {
 }
 
 const MAX_REASON = 1_000;
+
+/** The physical id answered when the configuration is unusable (so no cluster name is known). */
+export const UNCONFIGURED_PHYSICAL_ID = 'irsa-anywhere-bootstrap-unconfigured';
 
 class Timeout extends Error {}
 
@@ -89,17 +102,25 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 /** Builds the bootstrap handler around its dependencies. */
 export function makeHandler(deps: BootstrapDeps) {
   const { logger } = deps;
-  const physicalId = physicalResourceId(deps.rotation.cluster);
+  let loaded: BootstrapWiring | undefined;
+  const load = (): BootstrapWiring => {
+    loaded ??= deps.load();
+    return loaded;
+  };
 
-  const createOrUpdate = async (): Promise<Record<string, string>> => {
-    const report = await runRotation(deps.rotation, {});
+  const createOrUpdate = async (wiring: BootstrapWiring): Promise<Record<string, string>> => {
+    const report = await runRotation(wiring.rotation, {});
     for (const step of report.steps)
       logger.info('bootstrap step applied', { action: step.action.type, kid: step.kid });
     const active = activeKey(report.keyset);
-    return { ActiveKid: active?.kid ?? '', Issuer: deps.rotation.issuer };
+    return { ActiveKid: active?.kid ?? '', Issuer: wiring.rotation.issuer };
   };
 
-  const destroyKeys = async (event: CustomResourceEvent): Promise<Record<string, string>> => {
+  const destroyKeys = async (
+    wiring: BootstrapWiring,
+    event: CustomResourceEvent,
+  ): Promise<Record<string, string>> => {
+    const physicalId = physicalResourceId(wiring.rotation.cluster);
     if (event.PhysicalResourceId !== physicalId) {
       logger.warn('delete of a resource this stack does not own; nothing to do', {
         physicalId: event.PhysicalResourceId,
@@ -108,7 +129,7 @@ export function makeHandler(deps: BootstrapDeps) {
     }
     let read: Awaited<ReturnType<KeysetStore['read']>>;
     try {
-      read = await deps.store.read();
+      read = await wiring.store.read();
     } catch (error) {
       logger.warn('keyset unreadable on delete; keys left for manual clean-up', {
         error: formatError(error),
@@ -118,7 +139,7 @@ export function makeHandler(deps: BootstrapDeps) {
     let scheduled = 0;
     for (const key of read?.keyset.keys ?? []) {
       try {
-        await deps.keys.destroy(key);
+        await wiring.keys.destroy(key);
         scheduled += 1;
       } catch (error) {
         logger.warn('could not schedule key deletion; delete it by hand', {
@@ -137,6 +158,8 @@ export function makeHandler(deps: BootstrapDeps) {
       return undefined;
     }
     const budget = Math.max(1_000, context.getRemainingTimeInMillis() - (deps.safetyMarginMs ?? 15_000));
+    // Until the configuration is known, a Create answers with a placeholder physical id.
+    let physicalId = UNCONFIGURED_PHYSICAL_ID;
     const base = {
       PhysicalResourceId: event.PhysicalResourceId ?? physicalId,
       StackId: event.StackId,
@@ -147,7 +170,9 @@ export function makeHandler(deps: BootstrapDeps) {
     let response: CustomResourceResponse;
     try {
       logger.info('custom resource request', { requestType: event.RequestType });
-      const work = event.RequestType === 'Delete' ? destroyKeys(event) : createOrUpdate();
+      const wiring = load();
+      physicalId = physicalResourceId(wiring.rotation.cluster);
+      const work = event.RequestType === 'Delete' ? destroyKeys(wiring, event) : createOrUpdate(wiring);
       const data = await withDeadline(work, budget);
       const physical = event.RequestType === 'Create' ? physicalId : base.PhysicalResourceId;
       response = { ...base, PhysicalResourceId: physical, Status: 'SUCCESS', Reason: 'OK', Data: data };

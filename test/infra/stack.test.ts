@@ -202,6 +202,8 @@ describe('issuer, bootstrap and OIDC provider', () => {
     const bootstrap = resource(kms.template, 'BootstrapResource');
     expect(bootstrap.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['BootstrapLambdaFunction', 'Arn'] });
     expect(bootstrap.Properties.Issuer).toEqual(ISSUER_IF);
+    // CloudFormation stops waiting for an answer after 330 s, not the default hour.
+    expect(bootstrap.Properties.ServiceTimeout).toBe(330);
   });
 
   it('params become CloudFormation parameters that refuse an issuer with a trailing slash, http or a scheme', () => {

@@ -34,16 +34,18 @@ function setup(
   const answers: Array<{ url: string; body: CustomResourceResponse }> = [];
   const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
   const handler = makeHandler({
-    rotation: {
-      ...ports,
+    load: () => ({
+      rotation: {
+        ...ports,
+        store,
+        policy: config.policy,
+        cluster: 'prod',
+        issuer,
+        clock: () => new Date('2026-03-01T00:00:00Z'),
+      },
       store,
-      policy: config.policy,
-      cluster: 'prod',
-      issuer,
-      clock: () => new Date('2026-03-01T00:00:00Z'),
-    },
-    store,
-    keys: ports.keys,
+      keys: ports.keys,
+    }),
     put:
       options.put ??
       (async (url, body) => {
