@@ -167,7 +167,7 @@ async function install(opts: InstallOptions, io: Io): Promise<void> {
     throw new IrsaError(
       'FLAG_INVALID',
       `--distro ${opts.distro} is not supported by signer install; only kubeadm is.`,
-      'Pass --distro kubeadm; on other distributions run `irsa-anywhere signer serve` under their service manager (see "The signer" in README.md).',
+      'Pass --distro kubeadm; on other distributions run `irsa-anywhere signer serve` under their service manager (see docs/signer.md).',
     );
   }
   const { flags } = parseServeFlags(opts);

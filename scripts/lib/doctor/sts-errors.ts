@@ -1,6 +1,6 @@
 /**
  * What STS says when AssumeRoleWithWebIdentity fails, and which doctor check finds the cause. The
- * same table feeds `--assume` (to point at the failing check) and the README troubleshooting table.
+ * same table feeds `--assume` (to point at the failing check) and the troubleshooting table in docs/doctor.md.
  */
 
 /** One STS error text and the checks that explain it. */

@@ -279,7 +279,7 @@ export function renderHelmValues(options: WebhookOptions): string {
     'Values for the community chart: https://github.com/jkroepke/helm-charts (amazon-eks-pod-identity-webhook).',
     'helm repo add jkroepke https://jkroepke.github.io/helm-charts/',
     `helm upgrade --install pod-identity-webhook jkroepke/amazon-eks-pod-identity-webhook --namespace ${options.namespace} --create-namespace -f values.yaml`,
-    'The chart excludes its own pods with an objectSelector; failurePolicy is set to Ignore (see "Install the pod identity webhook" in README.md).',
+    'The chart excludes its own pods with an objectSelector; failurePolicy is set to Ignore (see docs/webhook.md).',
   ];
   return `${comment(header)}\n${stringify(buildHelmValues(options), { lineWidth: 0 })}`;
 }
