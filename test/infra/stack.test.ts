@@ -97,7 +97,22 @@ describe('serverless package (offline)', () => {
       ].sort(),
     );
     expect(env.ISSUER_URL).toEqual(ISSUER_IF);
-    expect(env.CLUSTER_NAME).toBe('test');
+    // Every value the functions validate comes from a CloudFormation parameter with constraints.
+    expect(env.CLUSTER_NAME).toEqual({ Ref: 'ClusterName' });
+    expect(t.Parameters.ClusterName?.Default).toBe('test');
+    for (const [variable, parameter] of [
+      ['ROTATION_PERIOD_DAYS', 'RotationPeriodDays'],
+      ['PUBLISH_LEAD_HOURS', 'PublishLeadHours'],
+      ['MAX_TOKEN_LIFETIME_SECONDS', 'MaxTokenLifetimeSeconds'],
+      ['JWKS_MAX_AGE_SECONDS', 'JwksMaxAgeSeconds'],
+      ['NODE_SYNC_LAG_SECONDS', 'NodeSyncLagSeconds'],
+      ['KEY_DELETION_WINDOW_DAYS', 'KeyDeletionWindowDays'],
+      ['KEY_MODE', 'KeyMode'],
+      ['KEY_SPEC', 'KeySpec'],
+    ] as const) {
+      expect(env[variable], variable).toEqual({ Ref: parameter });
+      expect(t.Parameters[parameter], parameter).toBeDefined();
+    }
   });
 
   it('schedules rotate hourly by default', () => {
@@ -224,6 +239,16 @@ describe('issuer, bootstrap and OIDC provider', () => {
       'x',
     ]) {
       expect(domain.test(bad), bad).toBe(false);
+    }
+  });
+
+  it('Rules (infra/rules.yml) reach the template: customDomain and certificateArn go together', () => {
+    for (const t of [kms.template, file.template]) {
+      expect(Object.keys(t.Rules ?? {}).sort()).toEqual([
+        'CertificateNeedsCustomDomain',
+        'CustomDomainNeedsCertificate',
+      ]);
+      expect(json(t.Rules?.CustomDomainNeedsCertificate)).toContain('CertificateArn');
     }
   });
 

@@ -29,6 +29,8 @@ export interface StackOutputs {
   nodePolicyArn?: string;
   /** Every output, by OutputKey. */
   all: Record<string, string>;
+  /** The stack's CloudFormation parameters, by ParameterKey (e.g. `AlarmTopicArn`). */
+  parameters: Record<string, string>;
 }
 
 const REQUIRED = {
@@ -121,6 +123,11 @@ export async function describeStackOutputs(
       { detail: { missing } },
     );
   }
+  const parameters: Record<string, string> = {};
+  for (const parameter of stack.Parameters ?? []) {
+    if (parameter.ParameterKey !== undefined)
+      parameters[parameter.ParameterKey] = parameter.ResolvedValue ?? parameter.ParameterValue ?? '';
+  }
   const result: StackOutputs = {
     stackName,
     stackStatus: status,
@@ -130,6 +137,7 @@ export async function describeStackOutputs(
     stateBucketName: all.StateBucketName ?? '',
     rotateFunctionName: all.RotateFunctionName ?? '',
     all,
+    parameters,
   };
   if (all.PublicBucketName !== undefined) result.publicBucketName = all.PublicBucketName;
   if (all.NodePolicyArn !== undefined) result.nodePolicyArn = all.NodePolicyArn;
