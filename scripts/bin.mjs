@@ -4,5 +4,9 @@
 import { register } from 'tsx/esm/api';
 
 register();
+const { handleOutputErrors } = await import('./lib/output-errors.ts');
+handleOutputErrors();
+const { installSdkBanner } = await import('./lib/sdk-banner.ts');
+installSdkBanner();
 const { main } = await import('./cli.ts');
 process.exitCode = await main(process.argv);

@@ -3,12 +3,14 @@
  * call it once at init (module scope of handler.ts), never per invocation. Clients honour the
  * standard SDK environment (`AWS_REGION`, `AWS_ENDPOINT_URL` for emulators such as moto).
  */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type Env, parseConfig, type StackConfig } from '#core/config.ts';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
 import type { KeyBackend, KeysetStore, Publisher } from '#core/ports.ts';
 import type { RotationDeps } from '#core/rotation-run.ts';
+import { keyAuthority } from './aws/kms-key-policy.ts';
 import { KmsKeys } from './aws/kms-keys.ts';
 import { KmsWrappedKeys } from './aws/kms-wrapped-keys.ts';
 import { S3KeysetStore } from './aws/s3-keyset-store.ts';
@@ -61,7 +63,16 @@ export function worstCaseCallMs(requestTimeoutMs: number = LAMBDA_AWS_DEADLINES.
  * ({@link LAMBDA_AWS_DEADLINES}).
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const common = {
+  const common = lambdaClientConfig(options);
+  return {
+    s3: new S3Client({ ...common, ...(options.endpoint === undefined ? {} : { forcePathStyle: true }) }),
+    kms: new KMSClient(common),
+  };
+}
+
+/** The configuration every Lambda SDK client gets: region/endpoint, retries and real deadlines. */
+function lambdaClientConfig(options: AwsClientOptions) {
+  return {
     maxAttempts: LAMBDA_AWS_DEADLINES.maxAttempts,
     retryMode: 'adaptive',
     requestHandler: {
@@ -72,9 +83,19 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   };
-  return {
-    s3: new S3Client({ ...common, ...(options.endpoint === undefined ? {} : { forcePathStyle: true }) }),
-    kms: new KMSClient(common),
+}
+
+/**
+ * The status of one stack (CloudFormation DescribeStacks), for the bootstrap function's check that
+ * a Delete event comes while its own stack is really being deleted. Undefined when not found.
+ */
+export function stackStatusReader(
+  options: AwsClientOptions = {},
+): (stackId: string) => Promise<string | undefined> {
+  const client = new CloudFormationClient(lambdaClientConfig(options));
+  return async (stackId) => {
+    const out = await client.send(new DescribeStacksCommand({ StackName: stackId }));
+    return out.Stacks?.[0]?.StackStatus;
   };
 }
 
@@ -108,10 +129,12 @@ export function deletionWindowDays(config: StackConfig): number {
 
 function keyBackend(config: StackConfig, clients: AwsClients): KeyBackend {
   if (config.keyMode === 'kms') {
+    const authority = keyAuthority(config.cluster, config.functionRoleArns);
     return new KmsKeys({
       kms: clients.kms,
       cluster: config.cluster,
       deletionWindowDays: config.keyDeletionWindowDays,
+      ...(authority === undefined ? {} : { authority }),
     });
   }
   if (config.wrappingKeyId === undefined) {

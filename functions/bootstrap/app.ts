@@ -16,6 +16,7 @@ import { formatError, isIrsaError } from '#core/errors.ts';
 import { activeKey } from '#core/planner.ts';
 import type { KeyBackend, KeysetStore } from '#core/ports.ts';
 import { type RotationDeps, runRotation } from '#core/rotation-run.ts';
+import { type Authenticity, checkAuthenticity } from './authenticity.ts';
 
 /** The physical id of the one bootstrap resource of a stack. */
 export function physicalResourceId(cluster: string): string {
@@ -64,6 +65,8 @@ export interface BootstrapDeps {
   load: () => BootstrapWiring;
   put: PutResponse;
   logger: Logger;
+  /** Checks that an event is CloudFormation's, for this stack (see authenticity.ts). */
+  authenticity: Authenticity;
   /** Stop working this long before the Lambda timeout, to leave time to answer (default 15 s). */
   safetyMarginMs?: number;
 }
@@ -112,6 +115,8 @@ export function makeHandler(deps: BootstrapDeps) {
     const report = await runRotation(wiring.rotation, {});
     for (const step of report.steps)
       logger.info('bootstrap step applied', { action: step.action.type, kid: step.kid });
+    const repair = await wiring.keys.reconcile?.(report.keyset.keys);
+    if (repair !== undefined && repair.repaired.length > 0) logger.info('key access repaired', { ...repair });
     const active = activeKey(report.keyset);
     return { ActiveKid: active?.kid ?? '', Issuer: wiring.rotation.issuer };
   };
@@ -168,6 +173,24 @@ export function makeHandler(deps: BootstrapDeps) {
       NoEcho: false as const,
     };
     let response: CustomResourceResponse;
+    const verdict = await checkAuthenticity(event, deps.authenticity).catch((error: unknown) => ({
+      ok: false as const,
+      reason: `could not verify the event: ${formatError(error)}`,
+      answerable: true,
+    }));
+    if (!verdict.ok) {
+      logger.error('custom resource event refused; nothing changed', {
+        requestType: event.RequestType,
+        stackId: event.StackId,
+        reason: verdict.reason,
+      });
+      if (!verdict.answerable) return undefined;
+      // A refused Delete must not block a stack removal: the keys are simply kept.
+      const status = event.RequestType === 'Delete' ? 'SUCCESS' : 'FAILED';
+      response = { ...base, Status: status, Reason: `refused: ${verdict.reason}`, Data: {} };
+      await deps.put(event.ResponseURL, JSON.stringify(response));
+      return response;
+    }
     try {
       logger.info('custom resource request', { requestType: event.RequestType });
       const wiring = load();

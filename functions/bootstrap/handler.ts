@@ -4,7 +4,7 @@
  * answered to CloudFormation as FAILED naming it, and a Delete still succeeds.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type AwsClients, composeRotation, createAwsClients } from '#adapters/compose.ts';
+import { type AwsClients, composeRotation, createAwsClients, stackStatusReader } from '#adapters/compose.ts';
 import { parseConfig } from '#core/config.ts';
 import { makeHandler } from './app.ts';
 import { httpsPut } from './https-put.ts';
@@ -21,5 +21,14 @@ export const handler = makeHandler({
     return { rotation, store: rotation.store, keys: rotation.keys };
   },
   put: httpsPut,
+  authenticity: {
+    // Read per event, before (and whatever) the rest of the configuration says: the check must
+    // also run when a bad param keeps the configuration from loading. parseConfig validates it.
+    get stackId() {
+      const raw = process.env.STACK_ID?.trim();
+      return raw === undefined || raw === '' ? undefined : raw;
+    },
+    stackStatus: stackStatusReader(),
+  },
   logger,
 });

@@ -26,6 +26,15 @@ export interface StackConfig {
   /** ScheduleKeyDeletion window for kms-mode keys, 7–30 days. */
   keyDeletionWindowDays: number;
   policy: RotationPolicy;
+  /**
+   * The function roles (ROTATE_ROLE_ARN, BOOTSTRAP_ROLE_ARN; optional): named by the key policy of
+   * every signing key. Empty: keys keep the KMS default policy (the behaviour before it existed).
+   */
+  functionRoleArns: string[];
+  /** This stack's id (STACK_ID; optional): custom-resource events of any other stack are refused. */
+  stackId?: string;
+  /** This stack's CloudFront distribution (DISTRIBUTION_ID; optional): invalidated after a revoke. */
+  distributionId?: string;
 }
 
 /** An environment: variable name → value. */
@@ -45,6 +54,10 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KMS_KEY_ID = /^[A-Za-z0-9:/_.-]{1,2048}$/;
 const KEY_SPECS: readonly KeySpec[] = ['RSA_2048', 'ECC_NIST_P256'];
 const DECIMAL = /^\d+(\.\d+)?$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const STACK_ID =
+  /^arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack\/[A-Za-z][A-Za-z0-9-]{0,127}\/[A-Za-z0-9-]+$/;
+const DISTRIBUTION_ID = /^[A-Z0-9]{8,20}$/;
 const INTEGER = /^\d+$/;
 
 function invalid(variable: string, problem: string, fix: string, cause?: unknown): IrsaError {
@@ -69,6 +82,13 @@ function matching(env: Env, name: string, pattern: RegExp, what: string, example
   const value = required(env, name, example);
   if (!pattern.test(value))
     throw invalid(name, `is "${value}", not ${what}`, `Set ${name} to ${what}, e.g. ${example}.`);
+  return value;
+}
+
+function optionalMatching(env: Env, name: string, pattern: RegExp, what: string): string | undefined {
+  const value = optional(env, name);
+  if (value !== undefined && !pattern.test(value))
+    throw invalid(name, `is "${value}", not ${what}`, `Set ${name} to ${what}, or unset it.`);
   return value;
 }
 
@@ -178,6 +198,16 @@ export function parseConfig(env: Env): StackConfig {
   }
   const policy = policyFrom(env, keySpec);
   const publicPrefix = new URL(issuer).pathname.replace(/^\/+|\/+$/g, '');
+  const functionRoleArns = ['ROTATE_ROLE_ARN', 'BOOTSTRAP_ROLE_ARN']
+    .map((name) => optionalMatching(env, name, ROLE_ARN, 'an IAM role ARN'))
+    .filter((arn): arn is string => arn !== undefined);
+  const stackId = optionalMatching(env, 'STACK_ID', STACK_ID, 'a CloudFormation stack id (ARN)');
+  const distributionId = optionalMatching(
+    env,
+    'DISTRIBUTION_ID',
+    DISTRIBUTION_ID,
+    'a CloudFront distribution id',
+  );
   const config: StackConfig = {
     cluster,
     issuer,
@@ -187,6 +217,9 @@ export function parseConfig(env: Env): StackConfig {
     keyMode,
     keyDeletionWindowDays,
     policy,
+    functionRoleArns,
+    ...(stackId === undefined ? {} : { stackId }),
+    ...(distributionId === undefined ? {} : { distributionId }),
   };
   if (keyMode === 'file') {
     config.wrappingKeyId = matching(

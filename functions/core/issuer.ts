@@ -5,7 +5,7 @@
  * userinfo, at most 255 characters. Plain `http://` (with a port) is allowed only for a loopback
  * host (127.0.0.0/8, localhost, [::1]) and only when the caller asks for it (local mode).
  */
-import { IrsaError } from './errors.ts';
+import { type ErrorCode, IrsaError } from './errors.ts';
 
 /** IAM's limit on an OIDC provider URL. */
 export const MAX_ISSUER_LENGTH = 255;
@@ -21,7 +21,7 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const PATH_SEGMENT = /^([A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+$/;
 
-function fail(code: string, url: string, problem: string, fix: string): IrsaError {
+function fail(code: ErrorCode, url: string, problem: string, fix: string): IrsaError {
   return new IrsaError(code, `Issuer URL "${url}" ${problem}.`, fix, { detail: { issuer: url } });
 }
 

@@ -38,6 +38,17 @@ export interface KeyBackend {
   label?(location: KeyLocation, kid: string): Promise<void>;
   /** Destroy the private key (KMS `ScheduleKeyDeletion`, delete the wrapped object, unlink the file). Idempotent. */
   destroy(key: KeyRecord): Promise<void>;
+  /**
+   * Brings the access controls of existing keys (KMS key policy, tags) up to date, e.g. keys
+   * created by an older release. Optional; idempotent; never changes key material.
+   */
+  reconcile?(keys: readonly KeyRecord[]): Promise<KeyRepairReport>;
+}
+
+/** What {@link KeyBackend.reconcile} did: keys looked at, and the changes made per kid. */
+export interface KeyRepairReport {
+  checked: number;
+  repaired: Array<{ kid: string; changes: string[] }>;
 }
 
 /** Signs a JWS signing input with a key, returning the signature in JOSE form (ECDSA as r||s). */

@@ -204,7 +204,7 @@ async function fetchDocument(
   } catch (cause) {
     const inner = cause instanceof IrsaError ? cause : undefined;
     throw new IrsaError(
-      `${what}_FETCH_FAILED`,
+      what === 'JWKS' ? 'JWKS_FETCH_FAILED' : 'DISCOVERY_FETCH_FAILED',
       `Cannot fetch the ${what === 'JWKS' ? 'JWKS' : 'discovery document'} at ${url}: ${(cause as Error).message}`,
       inner?.fix ?? 'Check that the issuer serves it over https at that path, without redirects.',
       { cause, detail: { url, ...(inner === undefined ? {} : { causeCode: inner.code }) } },

@@ -95,6 +95,10 @@ export function makeHandler(deps: RotateDeps) {
       const request = parseRotateEvent(event);
       logger.info('rotation run', { request });
       const report = await runRotation({ ...deps.rotation, onStep }, request);
+      // Keys of an older release get the current key policy and tags (once per container).
+      const repair = await deps.rotation.keys.reconcile?.(report.keyset.keys);
+      if (repair !== undefined && repair.repaired.length > 0)
+        logger.info('key access repaired', { ...repair });
       const now = deps.rotation.clock();
       const active = activeKey(report.keyset);
       if (active?.activatedAt !== undefined) {

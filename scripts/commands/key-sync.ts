@@ -16,6 +16,7 @@ import { ExitCode, type Io, parseIntFlag, runCommand, shutdownSignal } from '../
 import { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } from '../lib/key-sync/run.ts';
 import { syncOnce } from '../lib/key-sync/sync.ts';
 import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
+import { keySyncMetricsFor } from '../lib/metrics/key-sync-setup.ts';
 
 interface SyncFlags {
   state?: string;
@@ -30,6 +31,9 @@ interface SyncFlags {
   backupDir: string;
   region?: string;
   json?: boolean;
+  metricsAddress?: string;
+  metricsAllowRemote?: boolean;
+  metricsTextfile?: string;
 }
 
 interface TimerFlags extends SyncFlags {
@@ -50,7 +54,11 @@ function sourceOptions(command: Command): Command {
     .option('--manifest <path>', 'that config file (default: the distro default)')
     .option('--audiences <list>', 'extra audiences for --api-audiences')
     .option('--backup-dir <dir>', 'where config backups are kept', DEFAULT_BACKUP_DIR)
-    .option('--region <region>', 'AWS region of the stack (default: the SDK default chain)');
+    .option('--region <region>', 'AWS region of the stack (default: the SDK default chain)')
+    .option(
+      '--metrics-textfile <file.prom>',
+      "write metrics for node_exporter's textfile collector after each pass",
+    );
 }
 
 /** Validates the flags shared by key-sync and install-timer; returns the args for the timer. */
@@ -71,6 +79,7 @@ function validatedArgs(flags: SyncFlags): string[] {
   add('--audiences', flags.audiences);
   add('--backup-dir', flags.backupDir);
   add('--region', flags.region);
+  add('--metrics-textfile', flags.metricsTextfile);
   return args;
 }
 
@@ -84,10 +93,16 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .option('--once', 'run one pass and exit (the systemd timer uses this)')
     .option('--interval <seconds>', 'seconds between passes when not --once', '300')
     .option('--json', 'print each pass as JSON')
+    .option(
+      '--metrics-address <host:port|path>',
+      'loop mode: serve Prometheus metrics (loopback or a Unix socket)',
+    )
+    .option('--metrics-allow-remote', 'allow --metrics-address on a non-loopback address')
     .action(async (flags: SyncFlags) => {
       setExit(
         await runCommand(io, async () => {
           const { cluster, distro } = parseSyncTarget(flags.cluster, flags.distro);
+          const metrics = await keySyncMetricsFor(flags);
           const intervalMs = parseIntFlag('--interval', flags.interval, 10, 86_400) * 1000;
           const state = await resolveState(flags);
           const region = flags.region !== undefined ? { region: flags.region } : {};
@@ -108,18 +123,26 @@ export const register: Register = (program: Command, io: Io, setExit) => {
                   },
             now: () => new Date(),
           };
+          const pass = metrics.wrap(syncOnce);
           if (flags.once === true) {
-            printSyncReport(io, await syncOnce(options), flags.json === true);
+            printSyncReport(io, await pass(options), flags.json === true);
             return;
           }
           const stop = new AbortController();
           void shutdownSignal().then(() => stop.abort());
-          const failures = await runSyncLoop(io, options, {
-            intervalMs,
-            json: flags.json === true,
-            signal: stop.signal,
-          });
-          if (failures > 0) throw new ExitCode(1);
+          try {
+            const server = await metrics.listen();
+            if (server !== undefined) io.err(`metrics listening on ${server}`);
+            const failures = await runSyncLoop(
+              io,
+              options,
+              { intervalMs, json: flags.json === true, signal: stop.signal },
+              pass,
+            );
+            if (failures > 0) throw new ExitCode(1);
+          } finally {
+            await metrics.close();
+          }
         }),
       );
     });

@@ -3,14 +3,17 @@
  * Prints the issuer, a sample token and its verification, a trust policy and the kube-apiserver
  * flags, then serves until interrupted.
  */
-import { parseKeySpec } from '#adapters/local/local-config.ts';
+import { existsSync } from 'node:fs';
+import { localPaths } from '#adapters/local/fs-store.ts';
+import { parseKeySpec, readLocalConfig } from '#adapters/local/local-config.ts';
+import { IrsaError } from '#core/errors.ts';
 import { buildTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
 import { verifyToken } from '#core/verify-token.ts';
 import type { Register } from '../cli.ts';
 import { type Io, parseIntFlag, runCommand, waitForShutdown } from '../lib/cli-support.ts';
 import { fetchJson } from '../lib/fetch-json.ts';
 import { mintLocalToken, type RunningLocalIssuer, startLocalIssuer } from '../lib/local-issuer.ts';
-import { assertLoopbackHost } from '../lib/local-server.ts';
+import { assertLoopbackHost, localIssuerUrl } from '../lib/local-server.ts';
 
 /** The account id printed in the sample trust policy: AWS's documentation example account. */
 const EXAMPLE_ACCOUNT_ID = '111122223333';
@@ -68,6 +71,24 @@ export async function printLocalWelcome(io: Io, dir: string, running: RunningLoc
   );
 }
 
+/**
+ * The issuer is `http://<host>:<port>`, and every token names it: a start on another port would
+ * silently break every token minted before. `--port 0` (a new port each start) is refused for a
+ * directory that already has an issuer; another fixed port is refused with the flag that keeps it.
+ */
+async function refuseIssuerChange(dir: string, host: string, port: number): Promise<void> {
+  if (!existsSync(localPaths(dir).config)) return;
+  const { config } = await readLocalConfig(dir);
+  const wanted = port === 0 ? null : localIssuerUrl(host, port);
+  if (wanted === config.issuer) return;
+  const previous = new URL(config.issuer);
+  throw new IrsaError(
+    'FLAG_INVALID',
+    `${port === 0 ? '--port 0 picks a new port, and so a new issuer, on every start' : `--host ${host} --port ${port} would change the issuer`}; ${dir} already serves ${config.issuer} and tokens it minted would stop verifying.`,
+    `Pass --host ${previous.hostname} --port ${previous.port}, or use a new --dir for a new issuer.`,
+  );
+}
+
 interface LocalOptions {
   dir: string;
   host: string;
@@ -91,6 +112,7 @@ export const register: Register = (program, io, setExit) => {
         assertLoopbackHost(opts.host);
         const port = parseIntFlag('--port', opts.port, 0, 65_535);
         const keySpec = opts.keySpec === undefined ? undefined : parseKeySpec(opts.keySpec);
+        await refuseIssuerChange(opts.dir, opts.host, port);
         running = await startLocalIssuer({
           dir: opts.dir,
           host: opts.host,

@@ -1,9 +1,14 @@
 /** `irsa-anywhere rotate`: run the rotation plan now (local mode), with the emergency options. */
 import { assertLocalDir } from '#adapters/local/local-config.ts';
 import { IrsaError } from '#core/errors.ts';
+import { activeKey } from '#core/planner.ts';
+import type { RotationReport } from '#core/rotation-run.ts';
 import type { Register } from '../cli.ts';
-import { parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
-import { rotateLocal } from '../lib/local-issuer.ts';
+import { type Io, parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
+import { confirmDestructive } from '../lib/confirm.ts';
+import { drillLocal } from '../lib/local-drill.ts';
+import { repairLocalClock, rotateLocal } from '../lib/local-issuer.ts';
+import { checkLocalState } from '../lib/local-state.ts';
 import { rotateStackCommand, stackClients } from '../lib/stack/commands.ts';
 
 interface RotateOptions {
@@ -12,6 +17,8 @@ interface RotateOptions {
   revoke?: string;
   at?: string;
   json?: boolean;
+  yes?: boolean;
+  repairClock?: boolean;
   stack?: string;
   region?: string;
 }
@@ -29,7 +36,9 @@ export const register: Register = (program, io, setExit) => {
       '--revoke <kid>',
       'remove a compromised key from the JWKS at once (tokens it signed stop verifying)',
     )
-    .option('--at <iso-time>', 'run as if at this time (testing and drills)')
+    .option('--at <iso-time>', 'drill: plan and print the steps as if at this time; writes nothing')
+    .option('--yes', 'confirm --revoke of the active key (every token it signed stops verifying)')
+    .option('--repair-clock', 'set every time in keyset.json that lies in the future to now')
     .option('--json', 'print the steps as JSON')
     .option('--stack <name>', 'a deployed stack: invoke its rotate function instead of rotating locally')
     .option('--region <region>', 'AWS region of --stack (default: AWS_REGION)')
@@ -51,6 +60,12 @@ export const register: Register = (program, io, setExit) => {
                 'The deployed function runs at the current time; drop --at.',
               );
             }
+            if (opts.revoke !== undefined) {
+              await confirmDestructive(
+                `Revoking ${opts.revoke} on ${opts.stack}: if it is the active key, every token it signed fails at once.`,
+                opts.yes === true,
+              );
+            }
             const options = { stack: opts.stack, now: opts.now === true, json: opts.json === true };
             await rotateStackCommand(
               io,
@@ -60,26 +75,58 @@ export const register: Register = (program, io, setExit) => {
             return;
           }
           await assertLocalDir(opts.dir);
-          const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+          const realNow = new Date();
+          if (opts.repairClock) {
+            const repaired = await repairLocalClock(opts.dir, realNow);
+            io.out(
+              repaired.length === 0
+                ? 'no changes: no time lies in the future'
+                : `set to now: ${repaired.join('; ')}`,
+            );
+            return;
+          }
           const request = opts.now
             ? { rotateNow: true }
             : opts.revoke !== undefined
               ? { revoke: opts.revoke }
               : undefined;
-          const report = await rotateLocal(opts.dir, now, request);
-          if (opts.json) {
-            printJson(io, {
-              at: now.toISOString(),
-              steps: report.steps,
-              wrote: report.wrote,
-              published: report.published,
-            });
+          if (opts.at !== undefined) {
+            const at = parseTimeFlag('--at', opts.at);
+            printReport(io, await drillLocal(opts.dir, at, realNow, request), at, opts.json === true, true);
             return;
           }
-          if (report.steps.length === 0) io.out('no changes: nothing is due');
-          for (const step of report.steps)
-            io.out(`${step.action.type}${step.kid === undefined ? '' : ` ${step.kid}`}`);
+          // --now and --revoke are the repairs for a lost key file, so only a plain run needs them all.
+          const { current } = await checkLocalState(opts.dir, realNow, { keyFiles: request === undefined });
+          const active = activeKey(current?.keyset ?? null);
+          if (opts.revoke !== undefined && active?.kid === opts.revoke) {
+            await confirmDestructive(
+              `${opts.revoke} is the ACTIVE key: revoking it makes every token it signed fail at once.`,
+              opts.yes === true,
+            );
+          }
+          printReport(io, await rotateLocal(opts.dir, realNow, request), realNow, opts.json === true, false);
         }),
       );
     });
 };
+
+/** Prints the steps of a run (or a drill), and the key that signs afterwards. */
+function printReport(io: Io, report: RotationReport, at: Date, json: boolean, drill: boolean): void {
+  const signing = activeKey(report.keyset)?.kid ?? null;
+  if (json) {
+    printJson(io, {
+      at: at.toISOString(),
+      drill,
+      steps: report.steps,
+      wrote: drill ? false : report.wrote,
+      published: drill ? false : report.published,
+      activeKid: signing,
+    });
+    return;
+  }
+  if (drill) io.out(`drill at ${at.toISOString()}: nothing is written`);
+  if (report.steps.length === 0) io.out('no changes: nothing is due');
+  for (const step of report.steps)
+    io.out(`${step.action.type}${step.kid === undefined ? '' : ` ${step.kid}`}`);
+  if (report.steps.length > 0) io.out(`active key${drill ? ' would be' : ''}: ${signing ?? 'none'}`);
+}

@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import type { Register } from '../cli.ts';
 import { type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
+import { checkLocalState } from '../lib/local-state.ts';
+import { parseMetricsAddress } from '../lib/metrics/address.ts';
 import { kmsBackend, localBackend, parseStateUrl, type SignerBackend } from '../lib/signer/backends.ts';
 import { resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
@@ -37,6 +39,8 @@ interface ServeOptions {
   refreshSeconds?: string;
   signTimeoutMs?: string;
   logLevel: string;
+  metricsAddress?: string;
+  metricsAllowRemote?: boolean;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -137,8 +141,14 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
     );
   }
   const { flags, settings } = parseServeFlags(opts);
+  const metrics =
+    opts.metricsAddress === undefined
+      ? undefined
+      : parseMetricsAddress(opts.metricsAddress, opts.metricsAllowRemote === true);
   const log = jsonLog({ minLevel: opts.logLevel as LogLevel, write: (line) => io.err(line) });
   const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
+  // A local directory whose active key file is gone would answer "listening" and fail every Sign.
+  if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
   const stopping = shutdownSignal();
   const signer = await startSigner({
     socket: flags.socket,
@@ -146,6 +156,7 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
     settings,
     extraKeys,
     log,
+    ...(metrics === undefined ? {} : { metrics }),
   });
   const signal = await stopping;
   log.log('info', 'stopping', { signal });
@@ -219,6 +230,11 @@ export const register: Register = (program, io, setExit) => {
   )
     .option('--sign-timeout-ms <n>', 'deadline for one Sign including retries (default 5000)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option(
+      '--metrics-address <host:port|path>',
+      'serve Prometheus metrics on a loopback host:port or a Unix socket path (off by default)',
+    )
+    .option('--metrics-allow-remote', 'allow --metrics-address on a non-loopback address')
     .action(async (opts: ServeOptions) => {
       setExit(await runCommand(io, () => serve(opts, io)));
     });

@@ -2,11 +2,14 @@
 
 import { composeLocal } from '#adapters/local/compose-local.ts';
 import { assertLocalDir, readLocalConfig } from '#adapters/local/local-config.ts';
+import { formatError, IrsaError } from '#core/errors.ts';
 import type { Keyset } from '#core/keyset.ts';
+import { assertNoFutureTimes } from '#core/keyset-clock.ts';
 import { nextTransition } from '#core/planner.ts';
 import type { RotationPolicy } from '#core/policy.ts';
 import type { Register } from '../cli.ts';
-import { parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
+import { EXIT, ExitCode, parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
+import { missingKeyProblems, repairClockCommand } from '../lib/local-state.ts';
 import { stackClients, statusStackCommand } from '../lib/stack/commands.ts';
 
 /** "3d 4h", "5h 2m", "40s": an age for people. */
@@ -40,6 +43,18 @@ export function keysetStatus(keyset: Keyset, policy: RotationPolicy, now: Date) 
   };
 }
 
+/** What is wrong with a local keyset that would stop it from signing or rotating. */
+async function localProblems(dir: string, keyset: Keyset, now: Date): Promise<IrsaError[]> {
+  const problems = await missingKeyProblems(dir, keyset);
+  try {
+    assertNoFutureTimes(keyset, now, repairClockCommand(dir));
+  } catch (error) {
+    if (!(error instanceof IrsaError)) throw error;
+    problems.push(error);
+  }
+  return problems;
+}
+
 export const register: Register = (program, io, setExit) => {
   program
     .command('status')
@@ -63,9 +78,15 @@ export const register: Register = (program, io, setExit) => {
           const current = await composeLocal(opts.dir).store.read();
           const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
           if (current === null) return;
+          // Problems are judged on the real clock even when --at asks "what will it look like then".
+          const problems = await localProblems(opts.dir, current.keyset, new Date());
           const status = keysetStatus(current.keyset, policy, now);
           if (opts.json) {
-            printJson(io, status);
+            printJson(io, {
+              ...status,
+              problems: problems.map((p) => ({ code: p.code, message: p.message, fix: p.fix })),
+            });
+            if (problems.length > 0) throw new ExitCode(EXIT.failed);
             return;
           }
           io.out(`issuer: ${status.issuer}`);
@@ -79,6 +100,8 @@ export const register: Register = (program, io, setExit) => {
           io.out(
             `next: ${status.next === null ? 'nothing scheduled' : `${status.next.description} at ${status.next.at}`}`,
           );
+          for (const problem of problems) io.err(`error ${formatError(problem)}`);
+          if (problems.length > 0) throw new ExitCode(EXIT.failed);
         }),
       );
     });

@@ -1,7 +1,7 @@
 /**
  * Shared plumbing for CLI commands: one way to report errors, print data and exit.
  */
-import { formatError, IrsaError } from '#core/errors.ts';
+import { errorClassOf, formatError, IrsaError } from '#core/errors.ts';
 
 /** Exit codes: 0 ok, 1 a check or operation failed, 2 bad usage or bad input. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -25,9 +25,6 @@ export class ExitCode extends Error {
   }
 }
 
-/** Codes that mean the user's input was wrong, not that an operation failed. */
-const USAGE_CODES = /^(USAGE|FLAG|ISSUER|POLICY|CONFIG)_/;
-
 /**
  * Runs a command body and maps failures to a one-line message and an exit code, so every command
  * fails the same way: `error <CODE>: <what> — <fix>` on stderr.
@@ -39,8 +36,7 @@ export async function runCommand(io: Io, body: () => Promise<void> | void): Prom
   } catch (error) {
     if (error instanceof ExitCode) return error.code;
     io.err(`error ${formatError(error)}`);
-    if (error instanceof IrsaError) return USAGE_CODES.test(error.code) ? EXIT.usage : EXIT.failed;
-    return EXIT.failed;
+    return errorClassOf(error).exit;
   }
 }
 

@@ -3,29 +3,50 @@
  * share, on top of the local adapters and the same core the Lambdas run.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { composeLocal } from '#adapters/local/compose-local.ts';
+import { localPaths } from '#adapters/local/fs-store.ts';
 import { assertLocalDir, readLocalConfig, writeLocalConfig } from '#adapters/local/local-config.ts';
 import { formatError, IrsaError } from '#core/errors.ts';
 import { validateIssuerUrl } from '#core/issuer.ts';
 import type { KeySpec } from '#core/keyset.ts';
+import { clampFutureTimes, futureTimes } from '#core/keyset-clock.ts';
 import { activeKey, type RotationRequest } from '#core/planner.ts';
-import { DEFAULT_POLICY_INPUT, makePolicy, type PolicyInput } from '#core/policy.ts';
+import { DEFAULT_POLICY_INPUT, makePolicy, type PolicyInput, type RotationPolicy } from '#core/policy.ts';
 import { buildProjectedTokenClaims, encodeJsonSegment, signCompactJwt } from '#core/projected-token.ts';
 import { type RotationReport, runRotation } from '#core/rotation-run.ts';
 import { localIssuerUrl, startLocalServer } from './local-server.ts';
+import { checkLocalState } from './local-state.ts';
 
 /** Runs one rotation of the local issuer in `dir` at time `now`. */
 export async function rotateLocal(
   dir: string,
   now: Date,
   request?: RotationRequest,
+  settings?: { issuer: string; policy: RotationPolicy },
 ): Promise<RotationReport> {
-  const { config, policy } = await readLocalConfig(dir);
+  let resolved = settings;
+  if (resolved === undefined) {
+    const { config, policy } = await readLocalConfig(dir);
+    resolved = { issuer: config.issuer, policy };
+  }
+  const { issuer, policy } = resolved;
   const { store, keys, publisher } = composeLocal(dir);
-  return runRotation(
-    { store, keys, publisher, policy, cluster: 'local', issuer: config.issuer, clock: () => now },
-    request,
-  );
+  return runRotation({ store, keys, publisher, policy, cluster: 'local', issuer, clock: () => now }, request);
+}
+
+/**
+ * `rotate --repair-clock`: sets every time in the keyset that lies after `now` to `now`, with
+ * compare-and-swap. Returns what it changed (empty: nothing to do, nothing written).
+ */
+export async function repairLocalClock(dir: string, now: Date): Promise<string[]> {
+  const { store } = composeLocal(dir);
+  const current = await store.read();
+  if (current === null) return [];
+  const found = futureTimes(current.keyset, now);
+  if (found.length === 0) return [];
+  await store.write(clampFutureTimes(current.keyset, now), current.version);
+  return found;
 }
 
 /** What to mint a token for. */
@@ -106,15 +127,18 @@ export interface RunningLocalIssuer {
  * the published documents.
  */
 export async function startLocalIssuer(options: StartLocalOptions): Promise<RunningLocalIssuer> {
-  const existing = await readLocalConfig(options.dir).catch(() => null);
+  // Everything is checked before anything is written: a start that fails leaves the directory as it was.
+  const hasConfig = existsSync(localPaths(options.dir).config);
+  const existing = hasConfig ? await readLocalConfig(options.dir) : null;
+  await checkLocalState(options.dir, new Date(), { config: false });
   const policyInput: PolicyInput = { ...(existing?.config.policy ?? DEFAULT_POLICY_INPUT) };
   if (options.keySpec !== undefined) policyInput.keySpec = options.keySpec;
   const policy = makePolicy(policyInput);
   const server = await startLocalServer(options.dir, options.host, options.port, policy.jwksMaxAgeSeconds);
   try {
     const issuer = validateIssuerUrl(localIssuerUrl(options.host, server.port), { allowLoopbackHttp: true });
+    const report = await rotateLocal(options.dir, new Date(), undefined, { issuer, policy });
     await writeLocalConfig(options.dir, { issuer, policy: policyInput });
-    const report = await rotateLocal(options.dir, new Date());
     const timer =
       options.rotateEveryMs === undefined || options.rotateEveryMs === 0
         ? undefined

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { keyAuthority, signingKeyPolicy } from '../../functions/adapters/aws/kms-key-policy.ts';
 import { METRIC_ACTIVE_KEY_AGE, METRICS_NAMESPACE, ROTATE_SERVICE } from '../../functions/rotate/app.ts';
 import { actions, type Packaged, packageStack, readZip, statements, type Template } from './packaging.ts';
 
@@ -93,6 +94,9 @@ describe('serverless package (offline)', () => {
         'JWKS_MAX_AGE_SECONDS',
         'NODE_SYNC_LAG_SECONDS',
         'KEY_DELETION_WINDOW_DAYS',
+        'ROTATE_ROLE_ARN',
+        'BOOTSTRAP_ROLE_ARN',
+        'STACK_ID',
         'POWERTOOLS_LOG_LEVEL',
       ].sort(),
     );
@@ -166,6 +170,36 @@ describe('buckets', () => {
     expect(json(allow?.Condition)).toContain(cfn('distribution/#{Distribution}'));
   });
 
+  it.each(['PublicBucketPolicy', 'StateBucketPolicy'])(
+    '%s denies object writes, deletes, ACL and tag changes to everyone but the two function roles',
+    (policyName) => {
+      const deny = statements(resource(kms.template, policyName).Properties.PolicyDocument).find(
+        (s) => s.Sid === 'OnlyTheFunctionRolesWriteObjects',
+      );
+      expect(deny?.Effect).toBe('Deny');
+      expect(deny?.Principal).toBe('*');
+      expect(actions(deny ?? { Effect: 'Deny', Action: [] })).toEqual(
+        expect.arrayContaining([
+          's3:PutObject',
+          's3:DeleteObject',
+          's3:DeleteObjectVersion',
+          's3:PutObjectAcl',
+          's3:PutObjectTagging',
+        ]),
+      );
+      // The bucket policy itself stays changeable by the account (recovery).
+      expect(actions(deny ?? { Effect: 'Deny', Action: [] })).not.toContain('s3:PutBucketPolicy');
+      expect(deny?.Condition).toEqual({
+        ArnNotEquals: {
+          'aws:PrincipalArn': [
+            { 'Fn::GetAtt': ['RotateRole', 'Arn'] },
+            { 'Fn::GetAtt': ['BootstrapRole', 'Arn'] },
+          ],
+        },
+      });
+    },
+  );
+
   it('the state bucket grants nothing in its own policy (roles are granted by IAM)', () => {
     const doc = resource(kms.template, 'StateBucketPolicy').Properties.PolicyDocument;
     expect(statements(doc).filter((s) => s.Effect === 'Allow')).toEqual([]);
@@ -184,7 +218,7 @@ describe('CloudFront', () => {
     expect(origins[0]?.OriginAccessControlId).toEqual({ 'Fn::GetAtt': ['PublicOriginAccessControl', 'Id'] });
     expect(origins[0]?.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
     const behavior = config.DefaultCacheBehavior as Record<string, unknown>;
-    expect(behavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+    expect(behavior.ViewerProtocolPolicy).toBe('https-only');
     expect(behavior.AllowedMethods).toEqual(['GET', 'HEAD']);
     expect(behavior.CachePolicyId).toEqual({ Ref: 'DocumentsCachePolicy' });
     expect(json(config.ViewerCertificate)).toContain('TLSv1.2_2021');
@@ -281,30 +315,60 @@ describe('least privilege', () => {
     }
   });
 
-  it('Resource "*" only for kms:CreateKey, conditioned on its request tags', () => {
+  it('Resource "*" only for kms:CreateKey: AWS_KMS origin, SIGN_VERIFY, an allowed spec (StringEquals), no tags', () => {
     for (const { owner, doc } of policies(kms.template)) {
       for (const s of statements(doc).filter((x) => x.Resource === '*')) {
         expect(actions(s), `${owner}/${s.Sid}`).toEqual(['kms:CreateKey']);
-        expect(s.Condition?.StringEquals).toMatchObject({
-          'aws:RequestTag/cluster': 'test',
-          'aws:RequestTag/managed-by': 'irsa-anywhere',
+        expect(s.Condition?.StringEquals).toEqual({
+          'kms:KeyOrigin': 'AWS_KMS',
+          'kms:KeyUsage': 'SIGN_VERIFY',
+          'kms:KeySpec': ['RSA_2048', 'ECC_NIST_P256'],
         });
-        expect(s.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys']).toEqual([
-          'cluster',
-          'managed-by',
-        ]);
+        // Tags come after CreateKey, under the key policy: no unscoped kms:TagResource grant needed.
+        expect(s.Condition?.Null).toEqual({ 'aws:TagKeys': 'true' });
+        expect(json(s.Condition)).not.toContain('ForAllValues');
       }
     }
   });
 
+  it('every function-role KMS Allow on key/* requires the cluster tag on the key and a SIGN_VERIFY key of an allowed spec', () => {
+    for (const role of ['RotateRole', 'BootstrapRole']) {
+      const docs = policies(kms.template).filter((p) => p.owner === role);
+      const onKeys = docs
+        .flatMap((p) => statements(p.doc))
+        .filter((x) => json(x.Resource).includes(':key/*'));
+      expect(onKeys.length, role).toBeGreaterThan(0);
+      for (const s of onKeys.filter((x) => x.Effect === 'Allow')) {
+        const equals = s.Condition?.StringEquals ?? {};
+        const namespaced = equals['aws:ResourceTag/irsa-anywhere:cluster'] === 'test';
+        const previousRelease =
+          equals['aws:ResourceTag/cluster'] === 'test' &&
+          equals['aws:ResourceTag/managed-by'] === 'irsa-anywhere';
+        expect(namespaced || previousRelease, `${role}/${s.Sid}`).toBe(true);
+        expect(equals['kms:KeyUsage']).toBe('SIGN_VERIFY');
+        expect(equals['kms:KeySpec']).toEqual(['RSA_2048', 'ECC_NIST_P256']);
+        // Only the repair of keys of the previous release may act on the bare tags, and it cannot tag or delete.
+        if (previousRelease) expect(actions(s)).not.toEqual(expect.arrayContaining(['kms:TagResource']));
+        if (previousRelease) expect(actions(s)).not.toContain('kms:ScheduleKeyDeletion');
+      }
+      // Tag changes can never move a key to another cluster or strip the cluster tag.
+      const denies = onKeys.filter((x) => x.Effect === 'Deny');
+      expect(denies.map((d) => d.Sid).sort(), role).toEqual(
+        ['NeverStripTheClusterTag', 'NeverTagAKeyForAnotherCluster', 'OnlyTheNamespacedTags'].sort(),
+      );
+    }
+  });
+
   it('every KMS permission on keys is scoped by the cluster tag (or the wrapping key and its context)', () => {
-    for (const { owner, doc } of policies(kms.template)) {
+    for (const { owner, doc } of policies(file.template).concat(policies(kms.template))) {
       for (const s of statements(doc).filter((x) => actions(x).some((a) => a.startsWith('kms:')))) {
         if (actions(s).includes('kms:CreateKey')) continue;
         const condition = json(s.Condition);
         const scoped =
+          condition.includes('"aws:ResourceTag/irsa-anywhere:cluster":"test"') ||
           condition.includes('"aws:ResourceTag/cluster":"test"') ||
-          condition.includes('"aws:RequestTag/cluster":"test"') ||
+          condition.includes('"aws:RequestTag/irsa-anywhere:cluster":"test"') ||
+          condition.includes('"aws:TagKeys"') ||
           condition.includes('"kms:EncryptionContext:cluster":"test"');
         expect(scoped, `${owner}/${s.Sid}`).toBe(true);
       }
@@ -322,15 +386,55 @@ describe('least privilege', () => {
     }
   });
 
-  it('node policy: kms mode signs with cluster-tagged keys, file mode decrypts with the cluster context', () => {
+  it('node policy: only principals tagged for the cluster; kms mode signs with cluster-tagged keys, file mode decrypts with the cluster context', () => {
     const node = statements(resource(kms.template, 'NodePolicy').Properties.PolicyDocument);
     const byAction = (a: string) => node.find((s) => actions(s).includes(a));
-    expect(byAction('kms:Sign')?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cluster': 'test' } });
+    expect(byAction('kms:Sign')?.Condition).toEqual({
+      StringEquals: {
+        'aws:ResourceTag/irsa-anywhere:cluster': 'test',
+        'aws:PrincipalTag/irsa-anywhere:cluster': 'test',
+        'kms:KeyUsage': 'SIGN_VERIFY',
+      },
+    });
+    for (const s of node.filter((x) => actions(x).some((a) => a.startsWith('kms:')))) {
+      expect(s.Condition?.StringEquals?.['aws:PrincipalTag/irsa-anywhere:cluster'], s.Sid).toBe('test');
+    }
     expect(byAction('kms:Decrypt')?.Condition).toEqual({
-      StringEquals: { 'kms:EncryptionContext:cluster': 'test' },
+      StringEquals: {
+        'kms:EncryptionContext:cluster': 'test',
+        'aws:PrincipalTag/irsa-anywhere:cluster': 'test',
+      },
+      Null: { 'kms:EncryptionContext:kid': 'false' },
     });
     expect(byAction('kms:Decrypt')?.Resource).toEqual({ 'Fn::GetAtt': ['WrappingKey', 'Arn'] });
     expect(json(byAction('s3:GetObject')?.Resource)).toContain('keyset.json');
+  });
+
+  it('no key policy (template or adapter) grants Sign, Decrypt or kms:* to the root or to * without the node condition', () => {
+    const authority = keyAuthority('test', [
+      'arn:aws:iam::111122223333:role/rotate',
+      'arn:aws:iam::111122223333:role/bootstrap',
+    ]);
+    if (authority === undefined) throw new Error('no authority');
+    const keyPolicies: Array<[string, unknown]> = [
+      ['WrappingKey', resource(file.template, 'WrappingKey').Properties.KeyPolicy],
+      ['signing key (adapter)', signingKeyPolicy(authority)],
+    ];
+    for (const [name, doc] of keyPolicies) {
+      for (const s of statements(doc).filter((x) => x.Effect === 'Allow')) {
+        const principal = json(s.Principal);
+        const broad = principal === '"*"' || principal.includes(':root');
+        const uses = actions(s).some(
+          (a) => a === 'kms:*' || a === 'kms:Sign' || a === 'kms:Decrypt' || a === '*',
+        );
+        if (!broad || !uses) continue;
+        expect(actions(s), `${name}/${s.Sid}`).not.toContain('kms:*');
+        expect(
+          s.Condition?.StringEquals?.['aws:PrincipalTag/irsa-anywhere:cluster'],
+          `${name}/${s.Sid}`,
+        ).toBe('test');
+      }
+    }
   });
 
   it('the wrapping key policy: no kms:*, Encrypt only for the two function roles, Decrypt only with the cluster context', () => {
@@ -342,7 +446,14 @@ describe('least privilege', () => {
       AWS: [{ 'Fn::GetAtt': ['RotateRole', 'Arn'] }, { 'Fn::GetAtt': ['BootstrapRole', 'Arn'] }],
     });
     const decrypt = all.find((s) => actions(s).includes('kms:Decrypt'));
-    expect(decrypt?.Condition).toEqual({ StringEquals: { 'kms:EncryptionContext:cluster': 'test' } });
+    expect(decrypt?.Condition).toEqual({
+      StringEquals: {
+        'kms:EncryptionContext:cluster': 'test',
+        'aws:PrincipalTag/irsa-anywhere:cluster': 'test',
+      },
+      Null: { 'kms:EncryptionContext:kid': 'false' },
+      'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['cluster', 'kid'] },
+    });
     expect(
       all.filter((s) => actions(s).some((a) => a === 'kms:Decrypt' || a === 'kms:Encrypt')),
     ).toHaveLength(2);

@@ -289,10 +289,10 @@ describe('logs and output hold no key material', () => {
     await run('status', '--dir', dir, '--json');
     await run('status', '--dir', dir);
     await run('rotate', '--dir', dir, '--at', at, '--json');
-    await run('rotate', '--dir', dir, '--at', at, '--now', '--json');
+    await run('rotate', '--dir', dir, '--now', '--json');
     const keyset = parseKeyset(await readFile(join(dir, 'state', 'keyset.json'), 'utf8'));
     const secrets = await localSecrets(dir);
-    await run('rotate', '--dir', dir, '--at', at, '--revoke', activeKey(keyset)?.kid ?? '', '--json');
+    await run('rotate', '--dir', dir, '--revoke', activeKey(keyset)?.kid ?? '', '--yes', '--json');
     await run(...trustPolicyArgs('https://oidc.example.com/x'));
     await run('webhook', '--help');
     expect(outputs.length).toBeGreaterThan(8);

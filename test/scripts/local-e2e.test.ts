@@ -1,14 +1,14 @@
 /**
  * End to end in local mode: the issuer on a free port, a token minted and verified over HTTP, an
  * independent JOSE implementation (jose's remote JWKS) accepting the published documents, then a
- * full rotation cycle on an injected clock.
+ * full rotation cycle with the machine clock moved forward.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningLocalIssuer, startLocalIssuer } from '#scripts/lib/local-issuer.ts';
 import { runCli } from '../support/run-cli.ts';
 
@@ -49,8 +49,14 @@ async function status(at: Date) {
   return JSON.parse(result.stdout) as { keys: Array<{ kid: string; state: string }> };
 }
 
+/**
+ * A real rotation at `at`: the machine clock moves there (only `Date` is faked), because
+ * `rotate --at` is a drill that writes nothing and a keyset never records times after the clock.
+ */
 async function rotate(at: Date) {
-  const result = await runCli('rotate', '--dir', dir, '--at', at.toISOString(), '--json');
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(at);
+  const result = await runCli('rotate', '--dir', dir, '--json');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as { steps: Array<{ action: { type: string } }> };
 }
@@ -61,6 +67,7 @@ beforeAll(async () => {
   t0 = Date.now();
 });
 afterAll(async () => {
+  vi.useRealTimers();
   await issuer?.close();
 });
 

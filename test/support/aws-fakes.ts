@@ -12,10 +12,14 @@ import {
   DecryptCommand,
   DescribeKeyCommand,
   EncryptCommand,
+  GetKeyPolicyCommand,
   GetPublicKeyCommand,
   KMSClient,
+  ListResourceTagsCommand,
+  PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-kms';
 import {
   DeleteObjectCommand,
@@ -29,6 +33,21 @@ import { awsError, body } from '../functions/adapters/aws/aws-fakes.ts';
 
 // The SDK-shaped error and GetObject body helpers are shared with the adapter tests.
 export { awsError, body };
+
+/** What KMS puts on a key created without a policy: the account root may do anything. */
+export const DEFAULT_KEY_POLICY = {
+  Version: '2012-10-17',
+  Id: 'key-default-1',
+  Statement: [
+    {
+      Sid: 'Enable IAM User Permissions',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+  ],
+};
 
 /** How a call fails. `timeout-after` and `death` happen after the call took effect. */
 export type FaultKind = 'error' | 'timeout-before' | 'timeout-after' | 'death';
@@ -58,6 +77,8 @@ export interface FakeKmsKey {
   spki?: Uint8Array;
   /** PendingWindowInDays of the ScheduleKeyDeletion call, once scheduled. */
   deletionWindow?: number;
+  /** The key policy (JSON) given at CreateKey or PutKeyPolicy; undefined = the KMS default policy. */
+  policy?: string;
 }
 
 interface Ciphertext {
@@ -104,6 +125,29 @@ export class FakeAws {
   createWrappingKey(): string {
     const keyId = randomUUID();
     this.state.keys.set(keyId, { spec: 'SYMMETRIC_DEFAULT', state: 'Enabled', tags: {} });
+    return keyId;
+  }
+
+  /** Adds an asymmetric signing key directly (another team's key, or one of an older release). */
+  addSigningKey(options: {
+    spec?: 'RSA_2048' | 'ECC_NIST_P256';
+    tags: Record<string, string>;
+    policy?: string;
+  }): string {
+    const spec = options.spec ?? 'ECC_NIST_P256';
+    const pair =
+      spec === 'RSA_2048'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyId = randomUUID();
+    this.state.keys.set(keyId, {
+      spec,
+      state: 'Enabled',
+      tags: { ...options.tags },
+      privateKey: pair.privateKey,
+      spki: new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' })),
+      ...(options.policy === undefined ? {} : { policy: options.policy }),
+    });
     return keyId;
   }
 
@@ -300,7 +344,14 @@ export class FakeProcess {
           ]),
         );
         const spki = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
-        keys().set(keyId, { spec, state: 'Enabled', tags, privateKey: pair.privateKey, spki });
+        keys().set(keyId, {
+          spec,
+          state: 'Enabled',
+          tags,
+          privateKey: pair.privateKey,
+          spki,
+          ...(input.Policy === undefined ? {} : { policy: input.Policy }),
+        });
         return { KeyMetadata: { KeyId: keyId, Arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}` } };
       }),
     );
@@ -315,6 +366,32 @@ export class FakeProcess {
       this.#call('kms:TagResource', () => {
         const found = key(input.KeyId);
         for (const tag of input.Tags ?? []) found.tags[tag.TagKey ?? ''] = tag.TagValue ?? '';
+        return {};
+      }),
+    );
+    kms.on(UntagResourceCommand).callsFake((input) =>
+      this.#call('kms:UntagResource', () => {
+        const found = key(input.KeyId);
+        for (const tagKey of input.TagKeys ?? []) delete found.tags[tagKey];
+        return {};
+      }),
+    );
+    kms.on(ListResourceTagsCommand).callsFake((input) =>
+      this.#call('kms:ListResourceTags', () => ({
+        Tags: Object.entries(key(input.KeyId).tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+        Truncated: false,
+      })),
+    );
+    kms.on(GetKeyPolicyCommand).callsFake((input) =>
+      this.#call('kms:GetKeyPolicy', () => ({
+        Policy: key(input.KeyId).policy ?? JSON.stringify(DEFAULT_KEY_POLICY),
+        PolicyName: 'default',
+      })),
+    );
+    kms.on(PutKeyPolicyCommand).callsFake((input) =>
+      this.#call('kms:PutKeyPolicy', () => {
+        const found = key(input.KeyId);
+        found.policy = input.Policy;
         return {};
       }),
     );

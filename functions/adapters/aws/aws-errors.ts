@@ -30,3 +30,22 @@ export function isAwsError(
   const status = awsHttpStatus(error);
   return status !== undefined && statuses.includes(status);
 }
+
+/**
+ * Error names that mean "slow down and retry", across the services we call (KMS, S3, STS, IAM,
+ * CloudFormation, Lambda). The one throttling list of the tree: the KMS signer maps these to
+ * `SIGNING_THROTTLED` and the signer's retry loop retries them.
+ */
+export const AWS_THROTTLING_ERRORS: readonly string[] = [
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'SlowDown',
+];
+
+/** True when an AWS SDK error is throttling (a listed name, or HTTP 429). */
+export function isAwsThrottling(error: unknown): boolean {
+  return isAwsError(error, AWS_THROTTLING_ERRORS, [429]);
+}

@@ -1,8 +1,11 @@
 /**
  * kms mode: each signing key is an asymmetric KMS key (RSA_2048 or ECC_NIST_P256, SIGN_VERIFY).
- * The private half never leaves KMS. Keys are tagged `cluster` and `managed-by` at creation (the
- * IAM policy only allows CreateKey with those request tags) and `kid` once the public key is known;
- * every later call is allowed only on keys whose `cluster` tag is this cluster.
+ * The private half never leaves KMS. Each key is created with an explicit key policy
+ * (kms-key-policy.ts: the function roles administer it, only this cluster's tagged control-plane
+ * nodes sign) and no tags; the tags `irsa-anywhere:cluster`, `irsa-anywhere:managed-by` and, once
+ * the public key is known, `irsa-anywhere:kid` are then added under that key policy. Tagging at
+ * CreateKey would need an IAM `kms:TagResource` grant that no resource condition can limit, i.e. a
+ * grant to put this cluster's tag on any key in the account (docs/security.md).
  */
 import {
   CreateKeyCommand,
@@ -14,15 +17,12 @@ import {
 } from '@aws-sdk/client-kms';
 import { IrsaError } from '#core/errors.ts';
 import type { KeyLocation, KeyRecord, KeySpec } from '#core/keyset.ts';
-import type { CreatedKey, KeyBackend } from '#core/ports.ts';
+import type { CreatedKey, KeyBackend, KeyRepairReport } from '#core/ports.ts';
 import { isAwsError } from './aws-errors.ts';
+import { type KeyAuthority, signingKeyPolicy, signingKeyTags, TAG_KID } from './kms-key-policy.ts';
+import { repairKey } from './kms-key-repair.ts';
 
-/** Tag keys this project puts on the KMS keys it creates. */
-export const TAG_CLUSTER = 'cluster';
-export const TAG_MANAGED_BY = 'managed-by';
-export const TAG_KID = 'kid';
-/** Value of the `managed-by` tag. */
-export const MANAGED_BY = 'irsa-anywhere';
+export { MANAGED_BY, TAG_CLUSTER, TAG_KID, TAG_MANAGED_BY } from './kms-key-policy.ts';
 /** KMS waits this many days before deleting a scheduled key, unless configured (KMS allows 7–30). */
 export const DEFAULT_DELETION_WINDOW_DAYS = 7;
 
@@ -31,6 +31,11 @@ export interface KmsKeysOptions {
   cluster: string;
   /** ScheduleKeyDeletion waiting period, 7–30 days (default 7). */
   deletionWindowDays?: number;
+  /**
+   * Who the key policy names (the function roles). Without it keys get the KMS default policy,
+   * as releases before the explicit policy did, and {@link KmsKeys.reconcile} only fixes tags.
+   */
+  authority?: KeyAuthority;
 }
 
 /** Checks a KMS deletion window (7–30 whole days). */
@@ -83,24 +88,33 @@ export class KmsKeys implements KeyBackend {
   readonly #kms: KMSClient;
   readonly #cluster: string;
   readonly #windowDays: number;
+  readonly #authority: KeyAuthority | undefined;
+  /** Keys whose policy and tags were checked (or set) by this process: checked once per container. */
+  readonly #verified = new Set<string>();
 
   constructor(options: KmsKeysOptions) {
     this.#kms = options.kms;
     this.#cluster = options.cluster;
     this.#windowDays = checkDeletionWindow(options.deletionWindowDays ?? DEFAULT_DELETION_WINDOW_DAYS);
+    this.#authority = options.authority;
   }
 
-  /** Creates a tagged SIGN_VERIFY key and returns its id and public key. */
+  /** True when keys get the explicit key policy (the function role ARNs are known). */
+  get hasKeyPolicy(): boolean {
+    return this.#authority !== undefined;
+  }
+
+  /** Creates a SIGN_VERIFY key with the key policy, tags it, and returns its id and public key. */
   async create(spec: KeySpec): Promise<CreatedKey> {
+    const policy =
+      this.#authority === undefined ? undefined : JSON.stringify(signingKeyPolicy(this.#authority));
     const created = await this.#kms.send(
       new CreateKeyCommand({
         KeySpec: spec,
         KeyUsage: 'SIGN_VERIFY',
+        Origin: 'AWS_KMS',
         Description: `irsa-anywhere service-account signing key for cluster ${this.#cluster}`,
-        Tags: [
-          { TagKey: TAG_CLUSTER, TagValue: this.#cluster },
-          { TagKey: TAG_MANAGED_BY, TagValue: MANAGED_BY },
-        ],
+        ...(policy === undefined ? {} : { Policy: policy }),
       }),
     );
     const keyId = created.KeyMetadata?.KeyId;
@@ -113,6 +127,7 @@ export class KmsKeys implements KeyBackend {
     }
     let publicKey: KmsPublicKey;
     try {
+      await this.#kms.send(new TagResourceCommand({ KeyId: keyId, Tags: signingKeyTags(this.#cluster) }));
       publicKey = await getKmsPublicKey(this.#kms, keyId);
       if (publicKey.keySpec !== undefined && publicKey.keySpec !== spec) {
         throw new IrsaError(
@@ -140,6 +155,31 @@ export class KmsKeys implements KeyBackend {
     await this.#kms.send(
       new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: TAG_KID, TagValue: kid }] }),
     );
+    // Created by this process with the current policy and tags: nothing to repair.
+    this.#verified.add(keyId);
+  }
+
+  /**
+   * Brings the keys of the keyset up to the current key policy and namespaced tags (a stack
+   * deployed before them is repaired in place by its first run). Each key is checked once per
+   * process; keys already right cost two reads (GetKeyPolicy, ListResourceTags) on a cold start.
+   * Signing is never interrupted: see kms-key-repair.ts for the order of the steps.
+   */
+  async reconcile(keys: readonly KeyRecord[]): Promise<KeyRepairReport> {
+    const report: KeyRepairReport = { checked: 0, repaired: [] };
+    for (const key of keys) {
+      if (key.location.type !== 'kms' || this.#verified.has(key.location.keyId)) continue;
+      report.checked += 1;
+      const changes = await repairKey(this.#kms, {
+        keyId: key.location.keyId,
+        kid: key.kid,
+        cluster: this.#cluster,
+        authority: this.#authority,
+      });
+      if (changes.length > 0) report.repaired.push({ kid: key.kid, changes });
+      this.#verified.add(key.location.keyId);
+    }
+    return report;
   }
 
   /**

@@ -11,7 +11,7 @@ import { derToJoseSignature } from '#core/ecdsa.ts';
 import { IrsaError } from '#core/errors.ts';
 import type { KeyRecord, SigningAlg } from '#core/keyset.ts';
 import type { SigningBackend } from '#core/ports.ts';
-import { awsErrorName, isAwsError } from './aws-errors.ts';
+import { awsErrorName, isAwsError, isAwsThrottling } from './aws-errors.ts';
 
 /** KMS accepts RAW messages up to this many bytes. */
 export const KMS_RAW_MESSAGE_LIMIT = 4096;
@@ -22,7 +22,6 @@ export const KMS_SIGNING_ALGORITHM: Readonly<Record<SigningAlg, SigningAlgorithm
   ES256: 'ECDSA_SHA_256',
 };
 
-const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException'];
 const TIMEOUT = ['DependencyTimeoutException', 'TimeoutError', 'RequestTimeout'];
 const KEY_UNUSABLE = [
   'DisabledException',
@@ -35,7 +34,7 @@ const KEY_UNUSABLE = [
 function mapKmsError(error: unknown, key: KeyRecord): IrsaError {
   const name = awsErrorName(error) ?? 'unknown';
   const options = { cause: error, detail: { kid: key.kid, awsError: name } };
-  if (isAwsError(error, THROTTLING, [429])) {
+  if (isAwsThrottling(error)) {
     return new IrsaError(
       'SIGNING_THROTTLED',
       `KMS throttled Sign for kid ${key.kid} (${name}).`,

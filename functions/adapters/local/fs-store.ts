@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IrsaError } from '#core/errors.ts';
+import { IrsaError, isIrsaError } from '#core/errors.ts';
 import type { Keyset } from '#core/keyset.ts';
 import { parseKeyset, serializeKeyset } from '#core/keyset-parse.ts';
 import type { KeysetStore, PublicDocuments, Publisher, VersionedKeyset } from '#core/ports.ts';
@@ -57,9 +57,31 @@ export class LocalKeysetStore implements KeysetStore {
   }
 
   async read(): Promise<VersionedKeyset | null> {
-    const text = await readIfExists(this.path);
+    let text: string | null;
+    try {
+      text = await readIfExists(this.path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'an error';
+      throw new IrsaError(
+        'KEYSET_UNREADABLE',
+        `Cannot read ${this.path} (${code}${code === 'EISDIR' ? ': it is a directory' : ''}).`,
+        `Make ${this.path} the keyset file again (restore it from a backup), or point --dir at the right directory.`,
+        { cause: error },
+      );
+    }
     if (text === null) return null;
-    return { keyset: parseKeyset(text), version: versionOf(text) };
+    try {
+      return { keyset: parseKeyset(text), version: versionOf(text) };
+    } catch (error) {
+      // The core's fix names the versioned state bucket; a local keyset has no bucket behind it.
+      if (!isIrsaError(error, 'KEYSET_CORRUPT')) throw error;
+      throw new IrsaError(
+        'KEYSET_CORRUPT',
+        error.message,
+        `Restore ${this.path} from your backup; if this is a throw-away local issuer, move its directory aside and start again with irsa-anywhere local.`,
+        { cause: error },
+      );
+    }
   }
 
   async write(keyset: Keyset, expectedVersion: string | null): Promise<string> {

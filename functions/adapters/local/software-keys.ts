@@ -85,7 +85,17 @@ export class LocalKeys implements KeyBackend, SigningBackend {
         { cause: error },
       );
     }
-    const privateKey = createPrivateKey(pem);
+    let privateKey: KeyObject;
+    try {
+      privateKey = createPrivateKey(pem);
+    } catch (error) {
+      throw new IrsaError(
+        'LOCAL_KEY_INVALID',
+        `The private key file for kid ${key.kid} is not a PEM private key (${file}).`,
+        'Run `irsa-anywhere rotate --dir <dir> --now` to make a new key, or restore the file.',
+        { cause: error },
+      );
+    }
     this.cache.set(file, privateKey);
     return privateKey;
   }

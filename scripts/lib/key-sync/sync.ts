@@ -50,6 +50,8 @@ export interface SyncOptions {
 /** What one pass did: kids and paths only, never key material. */
 export interface SyncReport {
   kid: string;
+  /** When the installed key became active (ISO time), for the key-age metric. */
+  activatedAt?: string;
   issuer: string;
   verificationKids: string[];
   wroteSigningKey: boolean;
@@ -210,6 +212,7 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
 
   const report: SyncReport = {
     kid: active.kid,
+    ...(active.activatedAt === undefined ? {} : { activatedAt: active.activatedAt }),
     issuer: keyset.issuer,
     verificationKids: bundle.kids,
     wroteSigningKey,

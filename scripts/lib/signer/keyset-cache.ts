@@ -86,7 +86,14 @@ export class KeysetCache {
   #refreshing: Promise<void> | undefined;
 
   constructor(
-    private readonly deps: { source: KeysetSource; clock: Clock; log: SignerLog; describe: string },
+    private readonly deps: {
+      source: KeysetSource;
+      clock: Clock;
+      log: SignerLog;
+      describe: string;
+      /** Metrics hook for a failed re-read; absent when metrics are off. */
+      onReadFailure?: (error: unknown) => void;
+    },
   ) {}
 
   /** The last good snapshot, or null before the first successful read. */
@@ -139,6 +146,7 @@ export class KeysetCache {
       })
       .catch((error: unknown) => {
         const last = this.#snapshot;
+        this.deps.onReadFailure?.(error);
         this.deps.log.log('warn', 'keyset refresh failed; serving the last good keyset', {
           code: isIrsaError(error) ? error.code : 'SIGNER_KEYSET_READ_FAILED',
           error: formatError(error),

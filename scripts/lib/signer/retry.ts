@@ -3,19 +3,12 @@
  * asymmetric signing has a shared per-account request quota, so a burst of token requests can
  * meet `ThrottlingException`; a few quick retries with jittered backoff absorb that.
  */
+import { isAwsThrottling } from '#adapters/aws/aws-errors.ts';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
 
-/** True for errors that mean "slow down and try again". */
+/** True for errors that mean "slow down and try again" (the backend's or the SDK's). */
 export function isThrottling(error: unknown): boolean {
-  if (isIrsaError(error, 'SIGNING_THROTTLED')) return true;
-  if (error === null || typeof error !== 'object') return false;
-  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  return (
-    e.name === 'ThrottlingException' ||
-    e.name === 'TooManyRequestsException' ||
-    e.name === 'RequestLimitExceeded' ||
-    e.$metadata?.httpStatusCode === 429
-  );
+  return isIrsaError(error, 'SIGNING_THROTTLED') || isAwsThrottling(error);
 }
 
 /** Retry settings. `sleep` and `random` are injectable for tests. */

@@ -13,6 +13,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { formatError, IrsaError, isIrsaError } from '#core/errors.ts';
+import type { SignerObserver } from '../metrics/signer-metrics.ts';
 import type { SignerLog } from './log.ts';
 import { loadSignerService, SIGNER_PACKAGES } from './proto.ts';
 import type { SignerService } from './service.ts';
@@ -31,7 +32,12 @@ function failure(error: unknown): Partial<ServiceError> {
   return { code: statusFor(error), details: formatError(error) };
 }
 
-function implementation(service: SignerService, log: SignerLog, pkg: string): UntypedServiceImplementation {
+function implementation(
+  service: SignerService,
+  log: SignerLog,
+  pkg: string,
+  metrics: SignerObserver | undefined,
+): UntypedServiceImplementation {
   const logFailure = (rpc: string, error: unknown, started: bigint) =>
     log.log(statusFor(error) === 3 ? 'warn' : 'error', `${rpc} failed`, {
       rpc,
@@ -45,8 +51,12 @@ function implementation(service: SignerService, log: SignerLog, pkg: string): Un
     Sign(call: ServerUnaryCall<{ claims?: unknown }, unknown>, callback: sendUnaryData<unknown>) {
       const started = process.hrtime.bigint();
       service.sign(call.request.claims).then(
-        (response) => callback(null, response),
+        (response) => {
+          metrics?.signDone(started, undefined);
+          callback(null, response);
+        },
         (error: unknown) => {
+          metrics?.signDone(started, error);
           logFailure('Sign', error, started);
           callback(failure(error));
         },
@@ -55,8 +65,11 @@ function implementation(service: SignerService, log: SignerLog, pkg: string): Un
     FetchKeys(_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) {
       const started = process.hrtime.bigint();
       try {
-        callback(null, service.fetchKeys());
+        const keys = service.fetchKeys();
+        metrics?.fetchKeysDone(undefined);
+        callback(null, keys);
       } catch (error) {
+        metrics?.fetchKeysDone(error);
         logFailure('FetchKeys', error, started);
         callback(failure(error));
       }
@@ -84,12 +97,16 @@ export async function startSignerServer(options: {
   socket: string;
   service: SignerService;
   log: SignerLog;
+  metrics?: SignerObserver;
 }): Promise<RunningSigner> {
   const address = parseSocket(options.socket);
   // Channelz (call statistics for an admin service we do not serve) costs CPU on every call.
   const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024, 'grpc.enable_channelz': 0 });
   for (const pkg of SIGNER_PACKAGES) {
-    server.addService(loadSignerService(pkg).service, implementation(options.service, options.log, pkg));
+    server.addService(
+      loadSignerService(pkg).service,
+      implementation(options.service, options.log, pkg, options.metrics),
+    );
   }
   let inode: number | undefined;
   if (address.kind === 'path') {

@@ -3,8 +3,10 @@
  * and benchmarked in-process. Errors are `IrsaError`s whose code `statusFor` maps to a gRPC status.
  */
 import { verify } from 'node:crypto';
-import { formatError, IrsaError, isIrsaError } from '#core/errors.ts';
+import type { GrpcStatusName } from '#core/error-codes.ts';
+import { errorClassOf, formatError, IrsaError, isIrsaError } from '#core/errors.ts';
 import type { SigningBackend } from '#core/ports.ts';
+import type { SignerObserver } from '../metrics/signer-metrics.ts';
 import { checkClaims, encodeHeader } from './claims.ts';
 import type { SignerSettings } from './config.ts';
 import type { ExtraKey } from './extra-keys.ts';
@@ -25,14 +27,11 @@ export const GRPC_STATUS = {
   DEADLINE_EXCEEDED: 4,
   INTERNAL: 13,
   UNAVAILABLE: 14,
-} as const;
+} as const satisfies Record<GrpcStatusName, number>;
 
-/** The gRPC status for an error thrown by the service. */
+/** The gRPC status for an error thrown by the service, read from the error-code registry. */
 export function statusFor(error: unknown): number {
-  if (isIrsaError(error, 'SIGN_CLAIMS_INVALID')) return GRPC_STATUS.INVALID_ARGUMENT;
-  if (isIrsaError(error, 'SIGNING_TIMEOUT')) return GRPC_STATUS.DEADLINE_EXCEEDED;
-  if (isIrsaError(error)) return GRPC_STATUS.UNAVAILABLE;
-  return GRPC_STATUS.INTERNAL;
+  return GRPC_STATUS[errorClassOf(error).grpc];
 }
 
 /** What the service needs. */
@@ -42,6 +41,8 @@ export interface SignerServiceDeps {
   extraKeys: readonly ExtraKey[];
   settings: SignerSettings;
   log: SignerLog;
+  /** Metrics hooks; absent when metrics are off (then nothing is timed or counted). */
+  metrics?: SignerObserver;
 }
 
 const SIGNATURE_BYTES: Readonly<Record<string, number>> = { ES256: 64 };
@@ -76,18 +77,22 @@ export class SignerService {
   }
 
   async #signWithBackend(key: ServedKey, input: Buffer): Promise<Uint8Array> {
+    const metrics = this.deps.metrics;
+    const call = () => this.deps.signer.sign(key.record, input);
     try {
-      return await withRetry(() => this.deps.signer.sign(key.record, input), {
+      return await withRetry(metrics === undefined ? call : () => metrics.backendCall(call), {
         attempts: this.deps.settings.signAttempts,
         deadlineMs: this.deps.settings.signTimeoutMs,
-        onRetry: (attempt, error, delayMs) =>
+        onRetry: (attempt, error, delayMs) => {
+          metrics?.retried();
           this.deps.log.log('warn', 'signing backend throttled; retrying', {
             code: 'SIGNING_THROTTLED',
             kid: key.kid,
             attempt,
             delayMs,
             error: formatError(error),
-          }),
+          });
+        },
       });
     } catch (error) {
       if (isIrsaError(error, 'SIGNING_TIMEOUT') || isIrsaError(error, 'SIGNING_THROTTLED')) throw error;

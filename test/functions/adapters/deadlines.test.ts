@@ -10,7 +10,12 @@ import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { createAwsClients, LAMBDA_AWS_DEADLINES, worstCaseCallMs } from '#adapters/compose.ts';
+import {
+  createAwsClients,
+  LAMBDA_AWS_DEADLINES,
+  stackStatusReader,
+  worstCaseCallMs,
+} from '#adapters/compose.ts';
 
 const DEADLINE_MS = 400;
 let server: Server;
@@ -68,11 +73,20 @@ describe('Lambda AWS clients against a hung endpoint', () => {
     expect((error as Error).name).toBe('TimeoutError');
     expect(ms).toBeLessThan(worstCaseCallMs(DEADLINE_MS) + 1_000);
   });
+
+  it('a hung CloudFormation call (the bootstrap Delete check) fails within its deadline', async () => {
+    const read = stackStatusReader({ endpoint, region: 'us-east-1', requestTimeoutMs: DEADLINE_MS });
+    const { ms, error } = await timed(() =>
+      read('arn:aws:cloudformation:us-east-1:111122223333:stack/irsa-anywhere-prod/x'),
+    );
+    expect((error as Error).name).toBe('TimeoutError');
+    expect(ms).toBeLessThan(worstCaseCallMs(DEADLINE_MS) + 1_000);
+  });
 });
 
 describe('deadline budget', () => {
   const functions = (
-    parse(readFileSync('serverless.yml', 'utf8')) as {
+    parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'error' }) as {
       functions: Record<string, { timeout: number }>;
     }
   ).functions;

@@ -16,6 +16,7 @@ import { lambdaContext } from '../../support/lambda-context.ts';
 import { AwsWorld } from '../rotate/aws-world.ts';
 
 const BUCKETS = { state: 'state-bucket', public: 'public-bucket' };
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:111122223333:stack/irsa-anywhere-prod/x';
 const world = new AwsWorld();
 
 function setup(
@@ -52,6 +53,8 @@ function setup(
         answers.push({ url, body: JSON.parse(body) as CustomResourceResponse });
       }),
     logger,
+    // Authenticity is tested in test/security/attacks.test.ts; here every event is genuine.
+    authenticity: { stackId: STACK_ID, stackStatus: async () => 'DELETE_IN_PROGRESS' },
   });
   const invoke = (event: unknown) =>
     handler(event, lambdaContext({ remainingMs: options.remainingMs ?? 60_000 }));
@@ -64,8 +67,8 @@ function event(
 ): CustomResourceEvent {
   return {
     RequestType: type,
-    ResponseURL: 'https://cloudformation-custom-resource-response.example/presigned',
-    StackId: 'arn:aws:cloudformation:us-east-1:111122223333:stack/irsa-anywhere-prod/x',
+    ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/presigned',
+    StackId: STACK_ID,
     RequestId: 'req-1',
     LogicalResourceId: 'Bootstrap',
     ...(type === 'Create' ? {} : { PhysicalResourceId: physicalResourceId('prod') }),
@@ -81,7 +84,9 @@ describe('bootstrap custom resource', () => {
     const { invoke, answers } = setup();
     await invoke(event('Create'));
     expect(answers).toHaveLength(1);
-    expect(answers[0]?.url).toBe('https://cloudformation-custom-resource-response.example/presigned');
+    expect(answers[0]?.url).toBe(
+      'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/presigned',
+    );
     const keyset = world.assertConsistent(BUCKETS, 'https://d111.cloudfront.net');
     expect(answers[0]?.body).toMatchObject({
       Status: 'SUCCESS',

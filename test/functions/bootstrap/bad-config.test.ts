@@ -1,7 +1,9 @@
 /**
- * The deployed wiring (functions/bootstrap/handler.ts, real httpsPut) with a bad configuration:
- * importing it must not throw, and each request is answered at once to a loopback server standing
- * in for CloudFormation's pre-signed response URL. Create/Update: FAILED naming the variable.
+ * The deployed wiring (functions/bootstrap/handler.ts) with a bad configuration: importing it must
+ * not throw, and each request is answered at once, with a real HTTP PUT (putOnce), to a loopback
+ * server standing in for CloudFormation's pre-signed response URL. (The event carries a genuine
+ * CloudFormation response URL, which the authenticity check requires; the PUT is redirected to the
+ * loopback server. DescribeStacks, asked for a Delete, answers DELETE_IN_PROGRESS.) Create/Update: FAILED naming the variable.
  * Delete: SUCCESS, so a rollback or a stack removal is never blocked.
  */
 import { createServer, type Server } from 'node:http';
@@ -17,6 +19,10 @@ interface Answer {
 }
 
 const answers: Answer[] = [];
+const answeredUrls: string[] = [];
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:111122223333:stack/irsa-anywhere-prod/x';
+const CFN_RESPONSE_URL =
+  'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/presigned?X-Amz-Signature=x';
 let server: Server;
 let responseUrl: string;
 
@@ -50,20 +56,36 @@ const GOOD_ENV: Record<string, string> = {
   AWS_ACCESS_KEY_ID: 'testing',
   AWS_SECRET_ACCESS_KEY: 'testing',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  STACK_ID,
 };
 
 beforeEach(() => {
   answers.length = 0;
+  answeredUrls.length = 0;
   vi.resetModules();
   vi.unstubAllEnvs();
+  vi.doMock('../../../functions/bootstrap/https-put.ts', async (importOriginal) => {
+    const real = await importOriginal<typeof import('../../../functions/bootstrap/https-put.ts')>();
+    return {
+      ...real,
+      httpsPut: (url: string, body: string) => {
+        answeredUrls.push(url);
+        return real.putOnce(responseUrl, body, 2_000);
+      },
+    };
+  });
+  vi.doMock('#adapters/compose.ts', async (importOriginal) => ({
+    ...(await importOriginal<typeof import('#adapters/compose.ts')>()),
+    stackStatusReader: () => async () => 'DELETE_IN_PROGRESS',
+  }));
   for (const [name, value] of Object.entries(GOOD_ENV)) vi.stubEnv(name, value);
 });
 
 function event(type: 'Create' | 'Update' | 'Delete') {
   return {
     RequestType: type,
-    ResponseURL: responseUrl,
-    StackId: 'arn:aws:cloudformation:us-east-1:111122223333:stack/irsa-anywhere-prod/x',
+    ResponseURL: CFN_RESPONSE_URL,
+    StackId: STACK_ID,
     RequestId: `req-${type}`,
     LogicalResourceId: 'BootstrapResource',
     ...(type === 'Create' ? {} : { PhysicalResourceId: 'irsa-anywhere-bootstrap-prod' }),
@@ -90,6 +112,7 @@ describe('bootstrap with a bad configuration', () => {
     const ms = await invokeWith(env, 'Create');
     expect(ms).toBeLessThan(5_000);
     expect(answers).toHaveLength(1);
+    expect(answeredUrls).toEqual([CFN_RESPONSE_URL]);
     expect(answers[0]).toMatchObject({ Status: 'FAILED', RequestId: 'req-Create' });
     expect(answers[0]?.Reason).toContain(variable);
     expect(answers[0]?.PhysicalResourceId).toBe('irsa-anywhere-bootstrap-unconfigured');

@@ -83,7 +83,11 @@ describe('rotate handler: happy path', () => {
     expect(metricValue(addMetric, 'ActiveKeyAgeSeconds')).toEqual([0]);
     expect(metricValue(addMetric, 'RotationError')).toEqual([]);
     const kmsKey = [...world.keys.values()][0];
-    expect(kmsKey?.tags).toEqual({ cluster: 'prod', 'managed-by': 'irsa-anywhere', kid: result.activeKid });
+    expect(kmsKey?.tags).toEqual({
+      'irsa-anywhere:cluster': 'prod',
+      'irsa-anywhere:managed-by': 'irsa-anywhere',
+      'irsa-anywhere:kid': result.activeKid,
+    });
   });
 
   it('steady state: one S3 GET and nothing else', async () => {
@@ -111,7 +115,9 @@ describe('rotate handler: happy path', () => {
     expect(seen).toContain('promote');
     expect(seen).toContain('delete');
     expect(seen).toContain('destroy');
-    const firstKey = [...world.keys.entries()].find(([, k]) => k.tags.kid === first.activeKid);
+    const firstKey = [...world.keys.entries()].find(
+      ([, k]) => k.tags['irsa-anywhere:kid'] === first.activeKid,
+    );
     expect(firstKey?.[1]).toMatchObject({ state: 'PendingDeletion', deletionWindow: 7 });
   });
 });

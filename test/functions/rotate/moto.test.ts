@@ -98,8 +98,8 @@ describe.skipIf(!HAVE_MOTO)('rotate handler against moto_server', () => {
       const tags = await clients.kms.send(new ListResourceTagsCommand({ KeyId: record.location.keyId }));
       expect(tags.Tags).toEqual(
         expect.arrayContaining([
-          { TagKey: 'cluster', TagValue: 'prod' },
-          { TagKey: 'kid', TagValue: record.kid },
+          { TagKey: 'irsa-anywhere:cluster', TagValue: 'prod' },
+          { TagKey: 'irsa-anywhere:kid', TagValue: record.kid },
         ]),
       );
     }

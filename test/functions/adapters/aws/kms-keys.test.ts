@@ -9,6 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { keyAuthority, signingKeyPolicy } from '#adapters/aws/kms-key-policy.ts';
 import { KmsKeys } from '#adapters/aws/kms-keys.ts';
 import type { KeyRecord } from '#core/keyset.ts';
 import { spkiDer } from '../../core/key-fixtures.ts';
@@ -29,11 +30,14 @@ const record = (keyId: string): KeyRecord => ({
 beforeEach(() => kms.reset());
 
 describe('KmsKeys.create', () => {
-  it('creates a tagged SIGN_VERIFY key and returns its DER public key', async () => {
+  it('creates a SIGN_VERIFY key with its key policy, then tags it, and returns its DER public key', async () => {
     const spki = spkiDer('rsa-2048');
     kms.on(CreateKeyCommand).resolves({ KeyMetadata: { KeyId: 'key-1', Arn: 'arn:aws:kms:r:1:key/key-1' } });
     kms.on(GetPublicKeyCommand).resolves({ PublicKey: spki, KeySpec: 'RSA_2048' });
-    const created = await new KmsKeys({ kms: client, cluster: 'prod' }).create('RSA_2048');
+    kms.on(TagResourceCommand).resolves({});
+    const authority = keyAuthority('prod', ['arn:aws:iam::111122223333:role/rotate']);
+    if (authority === undefined) throw new Error('no authority');
+    const created = await new KmsKeys({ kms: client, cluster: 'prod', authority }).create('RSA_2048');
     expect(created).toEqual({
       location: { type: 'kms', keyId: 'key-1', keyArn: 'arn:aws:kms:r:1:key/key-1' },
       publicKeySpki: spki,
@@ -41,11 +45,28 @@ describe('KmsKeys.create', () => {
     expect(kms).toReceiveCommandWith(CreateKeyCommand, {
       KeySpec: 'RSA_2048',
       KeyUsage: 'SIGN_VERIFY',
+      Origin: 'AWS_KMS',
+      Policy: JSON.stringify(signingKeyPolicy(authority)),
+    });
+    // No tags at CreateKey (that would need an unscoped IAM TagResource grant): tagged right after.
+    expect(kms.commandCalls(CreateKeyCommand)[0]?.args[0].input.Tags).toBeUndefined();
+    expect(kms).toReceiveCommandWith(TagResourceCommand, {
+      KeyId: 'key-1',
       Tags: [
-        { TagKey: 'cluster', TagValue: 'prod' },
-        { TagKey: 'managed-by', TagValue: 'irsa-anywhere' },
+        { TagKey: 'irsa-anywhere:cluster', TagValue: 'prod' },
+        { TagKey: 'irsa-anywhere:managed-by', TagValue: 'irsa-anywhere' },
       ],
     });
+  });
+
+  it('without the function role ARNs, keys keep the KMS default policy (the previous behaviour)', async () => {
+    kms.on(CreateKeyCommand).resolves({ KeyMetadata: { KeyId: 'key-1' } });
+    kms.on(GetPublicKeyCommand).resolves({ PublicKey: spkiDer('rsa-2048'), KeySpec: 'RSA_2048' });
+    kms.on(TagResourceCommand).resolves({});
+    const keys = new KmsKeys({ kms: client, cluster: 'prod' });
+    await keys.create('RSA_2048');
+    expect(keys.hasKeyPolicy).toBe(false);
+    expect(kms.commandCalls(CreateKeyCommand)[0]?.args[0].input.Policy).toBeUndefined();
   });
 
   it('accepts the deprecated CustomerMasterKeySpec when KeySpec is absent (moto)', async () => {
@@ -93,7 +114,7 @@ describe('KmsKeys.label and destroy', () => {
     await new KmsKeys({ kms: client, cluster: 'prod' }).label({ type: 'kms', keyId: 'key-1' }, 'the-kid');
     expect(kms).toReceiveCommandWith(TagResourceCommand, {
       KeyId: 'key-1',
-      Tags: [{ TagKey: 'kid', TagValue: 'the-kid' }],
+      Tags: [{ TagKey: 'irsa-anywhere:kid', TagValue: 'the-kid' }],
     });
   });
 
