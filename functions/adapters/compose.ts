@@ -5,6 +5,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type Env, parseConfig, type StackConfig } from '#core/config.ts';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
@@ -15,11 +16,14 @@ import { KmsKeys } from './aws/kms-keys.ts';
 import { KmsWrappedKeys } from './aws/kms-wrapped-keys.ts';
 import { S3KeysetStore } from './aws/s3-keyset-store.ts';
 import { S3Publisher } from './aws/s3-publisher.ts';
+import { type SweepReport, sweepStack } from './aws/stack-sweep.ts';
 
 /** The SDK clients the Lambdas use. */
 export interface AwsClients {
   s3: S3Client;
   kms: KMSClient;
+  /** `tag:GetResources`, to find keys by their tags (the stack-removal sweep). */
+  tagging?: ResourceGroupsTaggingAPIClient;
 }
 
 /** Options for {@link createAwsClients}; everything else comes from the SDK's own environment. */
@@ -67,6 +71,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   return {
     s3: new S3Client({ ...common, ...(options.endpoint === undefined ? {} : { forcePathStyle: true }) }),
     kms: new KMSClient(common),
+    tagging: new ResourceGroupsTaggingAPIClient(common),
   };
 }
 
@@ -125,6 +130,27 @@ export function composeAws(config: StackConfig, clients: AwsClients): AwsPorts {
 export function deletionWindowDays(config: StackConfig): number {
   const retentionDays = Math.ceil(config.policy.retentionSeconds / 86_400);
   return Math.min(30, Math.max(config.keyDeletionWindowDays, retentionDays));
+}
+
+/**
+ * The stack-removal sweep for a configuration (stack-sweep.ts), with the deletion window that
+ * covers the retention; undefined without a tagging client.
+ */
+export function composeSweep(
+  config: StackConfig,
+  clients: AwsClients,
+): (() => Promise<SweepReport>) | undefined {
+  const { tagging } = clients;
+  if (tagging === undefined) return undefined;
+  return () =>
+    sweepStack({
+      kms: clients.kms,
+      s3: clients.s3,
+      tagging,
+      cluster: config.cluster,
+      stateBucket: config.stateBucket,
+      deletionWindowDays: deletionWindowDays(config),
+    });
 }
 
 function keyBackend(config: StackConfig, clients: AwsClients): KeyBackend {

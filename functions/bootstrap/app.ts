@@ -54,6 +54,15 @@ export interface BootstrapWiring {
   rotation: Omit<RotationDeps, 'onStep'>;
   store: KeysetStore;
   keys: KeyBackend;
+  /** On Delete: finds and removes every key and wrapped object tagged for this stack. */
+  sweep?: () => Promise<StackSweepReport>;
+}
+
+/** What a stack sweep did (functions/adapters/aws/stack-sweep.ts). */
+export interface StackSweepReport {
+  keysScheduled: string[];
+  objectsDeleted: string[];
+  problems: string[];
 }
 
 export interface BootstrapDeps {
@@ -132,14 +141,30 @@ export function makeHandler(deps: BootstrapDeps) {
       });
       return {};
     }
+    const scheduled = await destroyListedKeys(wiring);
+    const data: Record<string, string> = { KeysScheduledForDeletion: String(scheduled) };
+    if (wiring.sweep !== undefined) {
+      // Whatever the keyset does not list (or could not be read): every key and wrapped object
+      // tagged for this stack. Keys scheduled above are pending deletion and skipped.
+      const swept = await wiring.sweep();
+      for (const problem of swept.problems) logger.warn('stack sweep: left for a person', { problem });
+      logger.info('stack swept', { keys: swept.keysScheduled, objects: swept.objectsDeleted });
+      data.KeysSwept = String(swept.keysScheduled.length);
+      data.ObjectsSwept = String(swept.objectsDeleted.length);
+    }
+    return data;
+  };
+
+  /** Schedules deletion of every key the keyset lists; returns how many were scheduled. */
+  const destroyListedKeys = async (wiring: BootstrapWiring): Promise<number> => {
     let read: Awaited<ReturnType<KeysetStore['read']>>;
     try {
       read = await wiring.store.read();
     } catch (error) {
-      logger.warn('keyset unreadable on delete; keys left for manual clean-up', {
+      logger.warn('keyset unreadable on delete; only the tag sweep can find its keys', {
         error: formatError(error),
       });
-      return {};
+      return 0;
     }
     let scheduled = 0;
     for (const key of read?.keyset.keys ?? []) {
@@ -154,7 +179,7 @@ export function makeHandler(deps: BootstrapDeps) {
       }
     }
     logger.info('keys scheduled for deletion', { scheduled });
-    return { KeysScheduledForDeletion: String(scheduled) };
+    return scheduled;
   };
 
   const run = async (event: unknown, context: Context): Promise<CustomResourceResponse | undefined> => {

@@ -4,7 +4,13 @@
  * answered to CloudFormation as FAILED naming it, and a Delete still succeeds.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type AwsClients, composeRotation, createAwsClients, stackStatusReader } from '#adapters/compose.ts';
+import {
+  type AwsClients,
+  composeRotation,
+  composeSweep,
+  createAwsClients,
+  stackStatusReader,
+} from '#adapters/compose.ts';
 import { parseConfig } from '#core/config.ts';
 import { makeHandler } from './app.ts';
 import { httpsPut } from './https-put.ts';
@@ -18,7 +24,13 @@ export const handler = makeHandler({
     logger.appendPersistentKeys({ cluster: config.cluster });
     clients ??= createAwsClients();
     const rotation = composeRotation(config, clients);
-    return { rotation, store: rotation.store, keys: rotation.keys };
+    const sweep = composeSweep(config, clients);
+    return {
+      rotation,
+      store: rotation.store,
+      keys: rotation.keys,
+      ...(sweep === undefined ? {} : { sweep }),
+    };
   },
   put: httpsPut,
   authenticity: {
