@@ -4,13 +4,21 @@
  * (`scripts/lib/apiserver/`); this file only wires flags.
  */
 import type { Command } from 'commander';
-import type { Register } from '../cli.ts';
-import { runConfigure, runRollback } from '../lib/apiserver/configure.ts';
 import { DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
-import { parseDistro } from '../lib/apiserver/index.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_KEY_DIR, DEFAULT_SIGNER_SOCKET, DISTROS } from '../lib/apiserver/types.ts';
-import { type Io, runCommand } from '../lib/cli-support.ts';
+import { dryRunOption, jsonOption } from '../lib/cli-options.ts';
+import { type Io, type Register, runCommand } from '../lib/cli-support.ts';
+
+// The manifest editors (YAML, diff) are loaded by the actions, not when the command is registered:
+// `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
+const editors = async () => {
+  const [configure, index] = await Promise.all([
+    import('../lib/apiserver/configure.ts'),
+    import('../lib/apiserver/index.ts'),
+  ]);
+  return { ...configure, parseDistro: index.parseDistro };
+};
 
 interface ConfigureFlags {
   distro: string;
@@ -57,33 +65,40 @@ export const register: Register = (program: Command, io: Io, setExit) => {
         'file instead of failing (tokens for the old ones stop verifying)',
     )
     .option('--backup-dir <dir>', 'where backups are kept', DEFAULT_BACKUP_DIR)
-    .option('--dry-run', 'print the diff and change nothing')
-    .option('--json', 'print the result as JSON')
+    .addOption(dryRunOption('print the diff and change nothing'))
+    .addOption(jsonOption('print the result as JSON'))
     .option('--skip-preflight', 'do not check that the signer socket or key files exist')
     .action(async (flags: ConfigureFlags) => {
       setExit(
-        await runCommand(io, async () => {
-          const distro = parseDistro(flags.distro);
-          const settings = normalizeSettings({
-            issuer: flags.issuer,
-            mode: flags.mode,
-            signerSocket: flags.signerSocket,
-            keyDir: flags.keyDir,
-            audiences: flags.audiences?.split(',') ?? [],
-            ...(flags.kubernetesVersion !== undefined ? { kubernetesVersion: flags.kubernetesVersion } : {}),
-            allowReplace: flags.allowReplace === true,
-          });
-          await runConfigure(io, {
-            distro,
-            settings,
-            ...(flags.file !== undefined ? { file: flags.file } : {}),
-            backupDir: flags.backupDir,
-            dryRun: flags.dryRun === true,
-            json: flags.json === true,
-            skipPreflight: flags.skipPreflight === true,
-            now: () => new Date(),
-          });
-        }),
+        await runCommand(
+          io,
+          async () => {
+            const { parseDistro, runConfigure } = await editors();
+            const distro = parseDistro(flags.distro);
+            const settings = normalizeSettings({
+              issuer: flags.issuer,
+              mode: flags.mode,
+              signerSocket: flags.signerSocket,
+              keyDir: flags.keyDir,
+              audiences: flags.audiences?.split(',') ?? [],
+              ...(flags.kubernetesVersion !== undefined
+                ? { kubernetesVersion: flags.kubernetesVersion }
+                : {}),
+              allowReplace: flags.allowReplace === true,
+            });
+            await runConfigure(io, {
+              distro,
+              settings,
+              ...(flags.file !== undefined ? { file: flags.file } : {}),
+              backupDir: flags.backupDir,
+              dryRun: flags.dryRun === true,
+              json: flags.json === true,
+              skipPreflight: flags.skipPreflight === true,
+              now: () => new Date(),
+            });
+          },
+          { json: flags.json },
+        ),
       );
     });
   apiserver
@@ -92,18 +107,23 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .option('--distro <distro>', 'whose default file to restore', 'kubeadm')
     .option('--file <path>', 'file to restore')
     .option('--backup-dir <dir>', 'where backups are kept', DEFAULT_BACKUP_DIR)
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption('print the result as JSON'))
     .action(async (flags: RollbackFlags) => {
       setExit(
-        await runCommand(io, async () => {
-          await runRollback(io, {
-            distro: parseDistro(flags.distro),
-            ...(flags.file !== undefined ? { file: flags.file } : {}),
-            backupDir: flags.backupDir,
-            json: flags.json === true,
-            now: () => new Date(),
-          });
-        }),
+        await runCommand(
+          io,
+          async () => {
+            const { parseDistro, runRollback } = await editors();
+            await runRollback(io, {
+              distro: parseDistro(flags.distro),
+              ...(flags.file !== undefined ? { file: flags.file } : {}),
+              backupDir: flags.backupDir,
+              json: flags.json === true,
+              now: () => new Date(),
+            });
+          },
+          { json: flags.json },
+        ),
       );
     });
 };

@@ -4,19 +4,27 @@
  * that run it. This file only wires flags and builds the AWS clients.
  */
 
-import { resolve } from 'node:path';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Register } from '../cli.ts';
 import { atomicWrite, DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
-import { DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
-import { ExitCode, type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
-import { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } from '../lib/key-sync/run.ts';
-import { syncOnce } from '../lib/key-sync/sync.ts';
+import { DEFAULT_FILES, DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
+import { jsonOption, regionOption } from '../lib/cli-options.ts';
+import {
+  ExitCode,
+  type Io,
+  parseIntFlag,
+  type Register,
+  runCommand,
+  shutdownSignal,
+} from '../lib/cli-support.ts';
 import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
 import { keySyncMetricsFor } from '../lib/metrics/key-sync-setup.ts';
+import { defaultBin } from '../lib/signer/paths.ts';
+
+// The AWS SDK and the manifest editor are loaded by the actions, not when the command is
+// registered: `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
+const loadRun = () => import('../lib/key-sync/run.ts');
 
 interface SyncFlags {
   state?: string;
@@ -54,7 +62,7 @@ function sourceOptions(command: Command): Command {
     .option('--manifest <path>', 'that config file (default: the distro default)')
     .option('--audiences <list>', 'extra audiences for --api-audiences')
     .option('--backup-dir <dir>', 'where config backups are kept', DEFAULT_BACKUP_DIR)
-    .option('--region <region>', 'AWS region of the stack (default: the SDK default chain)')
+    .addOption(regionOption('AWS region of the stack (default: the SDK default chain)'))
     .option(
       '--metrics-textfile <file.prom>',
       "write metrics for node_exporter's textfile collector after each pass",
@@ -62,7 +70,8 @@ function sourceOptions(command: Command): Command {
 }
 
 /** Validates the flags shared by key-sync and install-timer; returns the args for the timer. */
-function validatedArgs(flags: SyncFlags): string[] {
+async function validatedArgs(flags: SyncFlags): Promise<string[]> {
+  const { parseSyncTarget } = await loadRun();
   parseSyncTarget(flags.cluster, flags.distro);
   normalizeSettings({ issuer: 'https://validation.invalid', mode: 'file', keyDir: flags.keyDir });
   const args: string[] = [];
@@ -92,7 +101,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
   )
     .option('--once', 'run one pass and exit (the systemd timer uses this)')
     .option('--interval <seconds>', 'seconds between passes when not --once', '300')
-    .option('--json', 'print each pass as JSON')
+    .addOption(jsonOption('print each pass as JSON'))
     .option(
       '--metrics-address <host:port|path>',
       'loop mode: serve Prometheus metrics (loopback or a Unix socket)',
@@ -100,50 +109,60 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .option('--metrics-allow-remote', 'allow --metrics-address on a non-loopback address')
     .action(async (flags: SyncFlags) => {
       setExit(
-        await runCommand(io, async () => {
-          const { cluster, distro } = parseSyncTarget(flags.cluster, flags.distro);
-          const metrics = await keySyncMetricsFor(flags);
-          const intervalMs = parseIntFlag('--interval', flags.interval, 10, 86_400) * 1000;
-          const state = await resolveState(flags);
-          const region = flags.region !== undefined ? { region: flags.region } : {};
-          const options = {
-            s3: new S3Client({ ...region, followRegionRedirects: true }),
-            kms: new KMSClient(region),
-            state,
-            cluster,
-            keyDir: flags.keyDir,
-            manifest:
-              distro === null
-                ? null
-                : {
-                    distro,
-                    ...(flags.manifest !== undefined ? { file: flags.manifest } : {}),
-                    audiences: flags.audiences?.split(',') ?? [],
-                    backupDir: flags.backupDir,
-                  },
-            now: () => new Date(),
-          };
-          const pass = metrics.wrap(syncOnce);
-          if (flags.once === true) {
-            printSyncReport(io, await pass(options), flags.json === true);
-            return;
-          }
-          const stop = new AbortController();
-          void shutdownSignal().then(() => stop.abort());
-          try {
-            const server = await metrics.listen();
-            if (server !== undefined) io.err(`metrics listening on ${server}`);
-            const failures = await runSyncLoop(
-              io,
-              options,
-              { intervalMs, json: flags.json === true, signal: stop.signal },
-              pass,
-            );
-            if (failures > 0) throw new ExitCode(1);
-          } finally {
-            await metrics.close();
-          }
-        }),
+        await runCommand(
+          io,
+          async () => {
+            const { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } = await loadRun();
+            const [{ syncOnce }, { S3Client }, { KMSClient }] = await Promise.all([
+              import('../lib/key-sync/sync.ts'),
+              import('@aws-sdk/client-s3'),
+              import('@aws-sdk/client-kms'),
+            ]);
+            const { cluster, distro } = parseSyncTarget(flags.cluster, flags.distro);
+            const metrics = await keySyncMetricsFor(flags);
+            const intervalMs = parseIntFlag('--interval', flags.interval, 10, 86_400) * 1000;
+            const state = await resolveState(flags);
+            const region = flags.region !== undefined ? { region: flags.region } : {};
+            const options = {
+              s3: new S3Client({ ...region, followRegionRedirects: true }),
+              kms: new KMSClient(region),
+              state,
+              cluster,
+              keyDir: flags.keyDir,
+              manifest:
+                distro === null
+                  ? null
+                  : {
+                      distro,
+                      ...(flags.manifest !== undefined ? { file: flags.manifest } : {}),
+                      audiences: flags.audiences?.split(',') ?? [],
+                      backupDir: flags.backupDir,
+                    },
+              now: () => new Date(),
+            };
+            const pass = metrics.wrap(syncOnce);
+            if (flags.once === true) {
+              printSyncReport(io, await pass(options), flags.json === true);
+              return;
+            }
+            const stop = new AbortController();
+            void shutdownSignal().then(() => stop.abort());
+            try {
+              const server = await metrics.listen();
+              if (server !== undefined) io.err(`metrics listening on ${server}`);
+              const failures = await runSyncLoop(
+                io,
+                options,
+                { intervalMs, json: flags.json === true, signal: stop.signal },
+                pass,
+              );
+              if (failures > 0) throw new ExitCode(1);
+            } finally {
+              await metrics.close();
+            }
+          },
+          { json: flags.json },
+        ),
       );
     });
 
@@ -153,7 +172,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .description(
       'Print (or --write) a systemd service and timer running key-sync --once with the same options.',
     )
-    .option('--bin <path>', 'absolute path of irsa-anywhere', '/usr/local/bin/irsa-anywhere')
+    .option('--bin <path>', 'absolute path of irsa-anywhere', defaultBin())
     .option('--every <span>', 'systemd time span between runs', '5min')
     .option('--unit-name <name>', 'unit name (without .service/.timer)', 'irsa-anywhere-key-sync')
     .option('--write', 'write the units into --unit-dir instead of printing them')
@@ -162,9 +181,12 @@ export const register: Register = (program: Command, io: Io, setExit) => {
       setExit(
         await runCommand(io, async () => {
           const flags = { ...keySync.opts<SyncFlags>(), ...own } as TimerFlags;
+          const manifest = flags.manifest ?? DEFAULT_FILES[flags.distro as keyof typeof DEFAULT_FILES];
           const options = validateTimerOptions({
             bin: flags.bin,
-            args: validatedArgs(flags),
+            args: await validatedArgs(flags),
+            dirs: [resolve(flags.keyDir), resolve(flags.backupDir)],
+            writable: manifest === undefined ? [] : [dirname(resolve(manifest))],
             interval: flags.every,
             unitName: flags.unitName,
           });

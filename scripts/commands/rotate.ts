@@ -3,13 +3,12 @@ import { assertLocalDir } from '#adapters/local/local-config.ts';
 import { IrsaError } from '#core/errors.ts';
 import { activeKey } from '#core/planner.ts';
 import type { RotationReport } from '#core/rotation-run.ts';
-import type { Register } from '../cli.ts';
-import { type Io, parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
+import { jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
+import { type Io, parseTimeFlag, printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import { confirmDestructive } from '../lib/confirm.ts';
 import { drillLocal } from '../lib/local-drill.ts';
 import { repairLocalClock, rotateLocal } from '../lib/local-issuer.ts';
 import { checkLocalState } from '../lib/local-state.ts';
-import { rotateStackCommand, stackClients } from '../lib/stack/commands.ts';
 
 interface RotateOptions {
   dir: string;
@@ -39,73 +38,85 @@ export const register: Register = (program, io, setExit) => {
     .option('--at <iso-time>', 'drill: plan and print the steps as if at this time; writes nothing')
     .option('--yes', 'confirm --revoke of the active key (every token it signed stops verifying)')
     .option('--repair-clock', 'set every time in keyset.json that lies in the future to now')
-    .option('--json', 'print the steps as JSON')
-    .option('--stack <name>', 'a deployed stack: invoke its rotate function instead of rotating locally')
-    .option('--region <region>', 'AWS region of --stack (default: AWS_REGION)')
+    .addOption(jsonOption('print the steps as JSON'))
+    .addOption(stackOption('a deployed stack: invoke its rotate function instead of rotating locally'))
+    .addOption(regionOption('AWS region of --stack (default: AWS_REGION)'))
     .action(async (opts: RotateOptions) => {
       setExit(
-        await runCommand(io, async () => {
-          if (opts.now && opts.revoke !== undefined) {
-            throw new IrsaError(
-              'USAGE_CONFLICT',
-              '--now and --revoke cannot be combined.',
-              'Run rotate --revoke <kid> alone: it makes a new key active when it revokes the active one.',
-            );
-          }
-          if (opts.stack !== undefined) {
-            if (opts.at !== undefined) {
+        await runCommand(
+          io,
+          async () => {
+            if (opts.now && opts.revoke !== undefined) {
               throw new IrsaError(
                 'USAGE_CONFLICT',
-                '--at cannot be used with --stack.',
-                'The deployed function runs at the current time; drop --at.',
+                '--now and --revoke cannot be combined.',
+                'Run rotate --revoke <kid> alone: it makes a new key active when it revokes the active one.',
               );
             }
-            if (opts.revoke !== undefined) {
+            if (opts.stack !== undefined) {
+              if (opts.at !== undefined) {
+                throw new IrsaError(
+                  'USAGE_CONFLICT',
+                  '--at cannot be used with --stack.',
+                  'The deployed function runs at the current time; drop --at.',
+                );
+              }
+              if (opts.revoke !== undefined) {
+                await confirmDestructive(
+                  `Revoking ${opts.revoke} on ${opts.stack}: if it is the active key, every token it signed fails at once.`,
+                  opts.yes === true,
+                );
+              }
+              // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
+              const { rotateStackCommand, stackClients } = await import('../lib/stack/commands.ts');
+              const options = { stack: opts.stack, now: opts.now === true, json: opts.json === true };
+              await rotateStackCommand(
+                io,
+                opts.revoke === undefined ? options : { ...options, revoke: opts.revoke },
+                stackClients(opts.region),
+              );
+              return;
+            }
+            await assertLocalDir(opts.dir);
+            const realNow = new Date();
+            if (opts.repairClock) {
+              const repaired = await repairLocalClock(opts.dir, realNow);
+              io.out(
+                repaired.length === 0
+                  ? 'no changes: no time lies in the future'
+                  : `set to now: ${repaired.join('; ')}`,
+              );
+              return;
+            }
+            const request = opts.now
+              ? { rotateNow: true }
+              : opts.revoke !== undefined
+                ? { revoke: opts.revoke }
+                : undefined;
+            if (opts.at !== undefined) {
+              const at = parseTimeFlag('--at', opts.at);
+              printReport(io, await drillLocal(opts.dir, at, realNow, request), at, opts.json === true, true);
+              return;
+            }
+            // --now and --revoke are the repairs for a lost key file, so only a plain run needs them all.
+            const { current } = await checkLocalState(opts.dir, realNow, { keyFiles: request === undefined });
+            const active = activeKey(current?.keyset ?? null);
+            if (opts.revoke !== undefined && active?.kid === opts.revoke) {
               await confirmDestructive(
-                `Revoking ${opts.revoke} on ${opts.stack}: if it is the active key, every token it signed fails at once.`,
+                `${opts.revoke} is the ACTIVE key: revoking it makes every token it signed fail at once.`,
                 opts.yes === true,
               );
             }
-            const options = { stack: opts.stack, now: opts.now === true, json: opts.json === true };
-            await rotateStackCommand(
+            printReport(
               io,
-              opts.revoke === undefined ? options : { ...options, revoke: opts.revoke },
-              stackClients(opts.region),
+              await rotateLocal(opts.dir, realNow, request),
+              realNow,
+              opts.json === true,
+              false,
             );
-            return;
-          }
-          await assertLocalDir(opts.dir);
-          const realNow = new Date();
-          if (opts.repairClock) {
-            const repaired = await repairLocalClock(opts.dir, realNow);
-            io.out(
-              repaired.length === 0
-                ? 'no changes: no time lies in the future'
-                : `set to now: ${repaired.join('; ')}`,
-            );
-            return;
-          }
-          const request = opts.now
-            ? { rotateNow: true }
-            : opts.revoke !== undefined
-              ? { revoke: opts.revoke }
-              : undefined;
-          if (opts.at !== undefined) {
-            const at = parseTimeFlag('--at', opts.at);
-            printReport(io, await drillLocal(opts.dir, at, realNow, request), at, opts.json === true, true);
-            return;
-          }
-          // --now and --revoke are the repairs for a lost key file, so only a plain run needs them all.
-          const { current } = await checkLocalState(opts.dir, realNow, { keyFiles: request === undefined });
-          const active = activeKey(current?.keyset ?? null);
-          if (opts.revoke !== undefined && active?.kid === opts.revoke) {
-            await confirmDestructive(
-              `${opts.revoke} is the ACTIVE key: revoking it makes every token it signed fail at once.`,
-              opts.yes === true,
-            );
-          }
-          printReport(io, await rotateLocal(opts.dir, realNow, request), realNow, opts.json === true, false);
-        }),
+          },
+          { json: opts.json },
+        ),
       );
     });
 };

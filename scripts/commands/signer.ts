@@ -5,24 +5,16 @@
  */
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
-import type { Register } from '../cli.ts';
-import { type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
+import { dryRunOption, regionOption } from '../lib/cli-options.ts';
+import { type Io, parseIntFlag, type Register, runCommand, shutdownSignal } from '../lib/cli-support.ts';
 import { checkLocalState } from '../lib/local-state.ts';
 import { parseMetricsAddress } from '../lib/metrics/address.ts';
-import { kmsBackend, localBackend, parseStateUrl, type SignerBackend } from '../lib/signer/backends.ts';
-import { resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
+import type { SignerBackend } from '../lib/signer/backends.ts';
+import { parseStateUrl, resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
-import {
-  DEFAULT_BIN,
-  renderStaticPod,
-  renderSystemdUnit,
-  type ServeFlags,
-  STATIC_POD_PATH,
-  SYSTEMD_UNIT_PATH,
-  writeInstallFile,
-} from '../lib/signer/install.ts';
+import type { ServeFlags } from '../lib/signer/install.ts';
 import { jsonLog, type LogLevel } from '../lib/signer/log.ts';
-import { startSigner } from '../lib/signer/run.ts';
+import { defaultBin, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from '../lib/signer/paths.ts';
 import { DEFAULT_SOCKET, parseSocket } from '../lib/signer/socket.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -49,7 +41,7 @@ function addServeOptions(command: Command): Command {
   return command
     .option('--backend <kms|local>', 'kms: keyset in S3, keys in KMS; local: a local issuer directory', 'kms')
     .option('--state <s3-url>', 'kms backend: the keyset, s3://<state bucket>/keyset.json')
-    .option('--region <region>', 'kms backend: AWS region of the stack (default: from the environment)')
+    .addOption(regionOption('kms backend: AWS region of the stack (default: from the environment)'))
     .option('--dir <dir>', 'local backend: the local issuer directory')
     .option('--socket <path|@name>', 'Unix socket path, or @name for an abstract socket', DEFAULT_SOCKET)
     .option(
@@ -124,7 +116,10 @@ export function parseServeFlags(opts: ServeOptions): { flags: ServeFlags; settin
   return { flags, settings };
 }
 
-function backendFor(flags: ServeFlags): SignerBackend {
+// The AWS SDK, gRPC and YAML are loaded by the action that needs them, not when the command is
+// registered: `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
+async function backendFor(flags: ServeFlags): Promise<SignerBackend> {
+  const { kmsBackend, localBackend } = await import('../lib/signer/backends.ts');
   if (flags.backend === 'local') return localBackend(flags.dir as string);
   return kmsBackend({
     state: flags.state as string,
@@ -149,10 +144,11 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
   const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
   // A local directory whose active key file is gone would answer "listening" and fail every Sign.
   if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
+  const { startSigner } = await import('../lib/signer/run.ts');
   const stopping = shutdownSignal();
   const signer = await startSigner({
     socket: flags.socket,
-    backend: backendFor(flags),
+    backend: await backendFor(flags),
     settings,
     extraKeys,
     log,
@@ -182,6 +178,7 @@ async function install(opts: InstallOptions, io: Io): Promise<void> {
     );
   }
   const { flags } = parseServeFlags(opts);
+  const { renderStaticPod, renderSystemdUnit, writeInstallFile } = await import('../lib/signer/install.ts');
   let content: string;
   if (opts.staticPod) {
     if (opts.image === undefined) {
@@ -252,13 +249,13 @@ export const register: Register = (program, io, setExit) => {
     )
     .option('--static-pod', 'a static pod manifest instead of a systemd unit')
     .option('--image <image>', 'with --static-pod: a container image that has irsa-anywhere')
-    .option('--bin <path>', 'path of irsa-anywhere on the node', DEFAULT_BIN)
+    .option('--bin <path>', 'path of irsa-anywhere on the node', defaultBin())
     .option(
       '--user <name>',
       'user and group the signer runs as (kube-apiserver must reach the socket)',
       'root',
     )
-    .option('--dry-run', 'with --write: print the diff, write nothing')
+    .addOption(dryRunOption('with --write: print the diff, write nothing'))
     .action(async (opts: InstallOptions) => {
       setExit(await runCommand(io, () => install(opts, io)));
     });

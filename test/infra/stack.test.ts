@@ -43,6 +43,19 @@ const ISSUER_IF = {
     { 'Fn::Sub': cfn('https://#{Distribution.DomainName}#{PathPrefix}') },
   ],
 };
+/** The issuer of the stack: the fleet's domain plus the cluster path when it joins a fleet (docs/fleet.md). */
+const ISSUER = {
+  'Fn::If': [
+    'IsFleetMember',
+    {
+      'Fn::Sub': [
+        cfn('https://#{Host}/test'),
+        { Host: { 'Fn::ImportValue': { 'Fn::Sub': cfn('#{Fleet}-IssuerHost') } } },
+      ],
+    },
+    ISSUER_IF,
+  ],
+};
 
 describe('serverless package (offline)', () => {
   it('npx serverless --version answers offline', () => {
@@ -100,7 +113,7 @@ describe('serverless package (offline)', () => {
         'POWERTOOLS_LOG_LEVEL',
       ].sort(),
     );
-    expect(env.ISSUER_URL).toEqual(ISSUER_IF);
+    expect(env.ISSUER_URL).toEqual(ISSUER);
     // Every value the functions validate comes from a CloudFormation parameter with constraints.
     expect(env.CLUSTER_NAME).toEqual({ Ref: 'ClusterName' });
     expect(t.Parameters.ClusterName?.Default).toBe('test');
@@ -250,7 +263,7 @@ describe('issuer, bootstrap and OIDC provider', () => {
     expect(json(provider.Properties.ClientIdList)).toContain(cfn('#{ExtraAudiences}'));
     const bootstrap = resource(kms.template, 'BootstrapResource');
     expect(bootstrap.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['BootstrapLambdaFunction', 'Arn'] });
-    expect(bootstrap.Properties.Issuer).toEqual(ISSUER_IF);
+    expect(bootstrap.Properties.Issuer).toEqual(ISSUER);
     // CloudFormation stops waiting for an answer after 330 s, not the default hour.
     expect(bootstrap.Properties.ServiceTimeout).toBe(330);
   });
@@ -504,7 +517,7 @@ describe('alarms and outputs', () => {
         'RotateFunctionName',
       ]),
     );
-    expect(kms.template.Outputs.IssuerUrl?.Value).toEqual(ISSUER_IF);
+    expect(kms.template.Outputs.IssuerUrl?.Value).toEqual(ISSUER);
   });
 });
 

@@ -1,4 +1,7 @@
-/** Claims for the signer benchmark, shared by the parent (baseline) and the client process. */
+/** Inputs shared by the benchmark's processes: Sign claims, and the fake KMS's key ids. */
+
+/** Key ids the fake KMS knows. */
+export const FAKE_KMS_KEYS = { RS256: 'bench-rsa-2048', ES256: 'bench-ecc-p256' } as const;
 
 /** Claims the way kube-apiserver sends them: base64url of the JSON claims of a pod's token. */
 export function benchClaims(i: number): string {

@@ -1,46 +1,110 @@
 /**
- * The benchmark's signer client, run in its own process (as kube-apiserver is): the parent sends
- * `{ type: 'run', ... }` over the IPC channel and gets back `{ type: 'result', result }` with the
- * loop's figures; `{ type: 'close' }` ends it. Stdout is never used (the parent may own it for JSON).
+ * The benchmark's signer client, run in its own process (as kube-apiserver is) and driven over IPC
+ * (see worker.ts): `closed` runs a closed loop (N calls in flight, each sent when one completes);
+ * `open` sends at a fixed rate whatever the answers do, as independent pods starting would.
+ * Stdout is never used (the parent may own it for JSON).
  */
+import { performance } from 'node:perf_hooks';
 import { connectSigner, type SignerClient } from '#scripts/lib/signer/client.ts';
 import { benchClaims } from './signer-claims.ts';
-import { timedLoop } from './stats.ts';
+import { type OpenLoopResult, openLoopSchedule, summarizeLoop, timedLoop } from './stats.ts';
+import { serveRequests, type WorkerRequest } from './worker.ts';
 
-/** A request from the parent. */
-export type ClientRequest =
-  | { type: 'run'; target: string; concurrency: number; minMs: number; minCalls: number }
-  | { type: 'close' };
-
-const claims = Array.from({ length: 32 }, (_, i) => benchClaims(i));
-let client: SignerClient | undefined;
-let target: string | undefined;
-let next = 0;
-
-async function handle(request: ClientRequest): Promise<void> {
-  if (request.type === 'close') {
-    client?.close();
-    process.disconnect?.();
-    return;
-  }
-  if (client === undefined || target !== request.target) {
-    client?.close();
-    client = connectSigner(request.target);
-    target = request.target;
-  }
-  const connected = client;
-  const result = await timedLoop(
-    async () => {
-      next = (next + 1) % claims.length;
-      await connected.sign(claims[next] as string);
-    },
-    { minMs: request.minMs, minCalls: request.minCalls, concurrency: request.concurrency },
-  );
-  process.send?.({ type: 'result', result });
+/** A closed-loop round: `concurrency` calls in flight for at least `minMs` and `minCalls`. */
+export interface ClosedRequest extends WorkerRequest {
+  type: 'closed';
+  target: string;
+  concurrency: number;
+  minMs: number;
+  minCalls: number;
 }
 
-process.on('message', (message: ClientRequest) => {
-  handle(message).catch((error: unknown) => {
-    process.send?.({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+/** An open-loop round: `rate` calls a second for `durationMs`. */
+export interface OpenRequest extends WorkerRequest {
+  type: 'open';
+  target: string;
+  rate: number;
+  durationMs: number;
+}
+
+const claims = Array.from({ length: 32 }, (_, i) => benchClaims(i));
+const clients = new Map<string, SignerClient>();
+let next = 0;
+
+function clientFor(target: string): SignerClient {
+  let client = clients.get(target);
+  if (client === undefined) {
+    client = connectSigner(target);
+    clients.set(target, client);
+  }
+  return client;
+}
+
+function nextClaims(): string {
+  next = (next + 1) % claims.length;
+  return claims[next] as string;
+}
+
+async function closed(request: ClosedRequest) {
+  const client = clientFor(request.target);
+  const result = await timedLoop(() => client.sign(nextClaims()), {
+    minMs: request.minMs,
+    minCalls: request.minCalls,
+    concurrency: request.concurrency,
   });
-});
+  return summarizeLoop(result);
+}
+
+/**
+ * Sends call i at start + i / rate (checking the clock every millisecond), never waiting for
+ * answers. Latency runs from the moment a call is sent; `sendLagP99Ms` says how late this process
+ * sent them (its own scheduling, not the signer's).
+ */
+async function open(request: OpenRequest): Promise<OpenLoopResult> {
+  const client = clientFor(request.target);
+  const total = Math.round((request.rate * request.durationMs) / 1000);
+  const latencies: number[] = [];
+  const lags: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  let lastDone = start;
+  await new Promise<void>((resolve) => {
+    let sent = 0;
+    const settle = () => {
+      lastDone = performance.now();
+      if (latencies.length + errors === total) resolve();
+    };
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(total, openLoopSchedule(request.rate, now - start));
+      for (; sent < due; sent += 1) {
+        const sentAt = performance.now();
+        lags.push(sentAt - start - (sent * 1000) / request.rate);
+        client.sign(nextClaims()).then(
+          () => {
+            latencies.push(performance.now() - sentAt);
+            settle();
+          },
+          () => {
+            errors += 1;
+            settle();
+          },
+        );
+      }
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  return { offered: total, errors, elapsedMs: lastDone - start, latenciesMs: latencies, sendLagsMs: lags };
+}
+
+serveRequests(
+  async (request) => {
+    if (request.type === 'closed') return closed(request as ClosedRequest);
+    if (request.type === 'open') return open(request as OpenRequest);
+    throw new Error(`unknown request ${request.type}`);
+  },
+  async () => {
+    for (const client of clients.values()) client.close();
+  },
+);

@@ -1,216 +1,179 @@
 /**
- * `signer`: ExternalJWTSigner Sign RPCs over the real Unix socket (local backend) against the same
- * signatures made in-process with the same key and no gRPC, for RSA-2048 (RS256) and P-256 (ES256).
- * The client runs in its own node process, as kube-apiserver does, so the server's event loop
- * carries only the server's work. Throughput with a few calls in flight, as a busy kube-apiserver
- * makes them; latency of lone calls, so "added at p99" is the cost of the socket path and not of
- * queueing. Socket rounds (in the client process) and baseline rounds (here) alternate.
+ * `signer`: the server CPU time of one Sign RPC, warm. Three servers run in their own fresh
+ * processes (signer-host.ts): the signer with the local backend for RS256 and for ES256, and a bare
+ * grpc-js server with the signer's own options (the floor). One client process (as kube-apiserver
+ * is) drives them in turn, round by round in a rotating order, at 1, 8 and 64 calls in flight;
+ * each server reports its own CPU time (process.cpuUsage) before and after each round, and the
+ * signer's host the CPU time of the signatures it made while serving. The signature alone is also
+ * timed in a loop inside each signer's process (in-process signing).
+ * The signer's excess (its CPU per call minus the floor's and minus the signature's as it cost
+ * while serving, all from the same round) is the cost of the signer's own code per call.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { IrsaError } from '#core/errors.ts';
 import type { KeySpec } from '#core/keyset.ts';
-import { loadSignerService } from '#scripts/lib/signer/proto.ts';
-import { startTempLocalSigner } from '#scripts/lib/signer/temp-signer.ts';
-import type { SignerFigures } from './report.ts';
-import { benchClaims } from './signer-claims.ts';
-import type { ClientRequest } from './signer-client.ts';
-import {
-  compareThroughput,
-  interleave,
-  type LoopResult,
-  median,
-  opsPerSecond,
-  percentile,
-  round,
-  timedLoop,
-} from './stats.ts';
+import type { SignerAlgFigures, SignerFigures } from './report.ts';
+import type { ClosedRequest } from './signer-client.ts';
+import type { HostCpu, HostMode } from './signer-host.ts';
+import { type LoopSummary, median, rotated, round } from './stats.ts';
+import { forkWorker, type Worker } from './worker.ts';
 
 export { benchClaims } from './signer-claims.ts';
 
-/** Calls in flight during the throughput rounds. */
-export const SIGNER_CONCURRENCY = 4;
+/** Calls in flight in the rounds. */
+export const SIGNER_CONCURRENCIES = [1, 8, 64] as const;
+/** Calls each server answers before any round is timed (JIT, connection, caches). */
+export const SIGNER_WARMUP_CALLS = 5_000;
 
-/** The client process, driven one request at a time. */
-interface ClientProcess {
-  run(request: Extract<ClientRequest, { type: 'run' }>): Promise<LoopResult>;
-  close(): Promise<void>;
+/** A server process and its target. */
+export interface Host {
+  worker: Worker;
+  target: string;
+  name: string;
 }
 
-function startClient(): ClientProcess {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./signer-client.ts', import.meta.url)), [], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
-    // The child's stdout goes to our stderr: with --json our stdout holds only the report.
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  child.stdout?.pipe(process.stderr);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    run: (request) =>
-      new Promise<LoopResult>((resolve, reject) => {
-        const onExit = (code: number | null) =>
-          reject(
-            new IrsaError(
-              'BENCH_CLIENT_FAILED',
-              `The signer benchmark client exited (code ${code}) before answering.`,
-              'Run the benchmark again; if it persists, run the signer tests (test/scripts/lib/signer).',
-            ),
-          );
-        child.once('exit', onExit);
-        child.once('message', (message: { type: string; result?: LoopResult; message?: string }) => {
-          child.off('exit', onExit);
-          if (message.type === 'result' && message.result !== undefined) resolve(message.result);
-          else
-            reject(
-              new IrsaError(
-                'BENCH_CLIENT_FAILED',
-                `The signer benchmark client failed: ${message.message ?? 'no result'}.`,
-                'Run the signer tests (test/scripts/lib/signer) to see whether Sign works over the socket.',
-              ),
-            );
-        });
-        child.send(request);
-      }),
-    close: async () => {
-      if (child.connected) child.send({ type: 'close' } satisfies ClientRequest);
-      const timer = setTimeout(() => child.kill(), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Benchmarks one key spec; the signer runs on a temporary socket for the duration. */
-export async function benchSignerSpec(
-  keySpec: KeySpec,
-  options: { rounds: number; roundMs: number },
-): Promise<SignerFigures> {
-  const temp = await startTempLocalSigner({ keySpec });
-  const client = startClient();
+/** Forks a server host and starts it. */
+export async function startHost(name: string, mode: HostMode, keySpec: KeySpec = 'RSA_2048'): Promise<Host> {
+  const worker = forkWorker(`${name} server`, new URL('./signer-host.ts', import.meta.url));
   try {
-    const claims = Array.from({ length: 32 }, (_, i) => benchClaims(i));
-    const key = temp.activeKey;
-    const header = Buffer.from(JSON.stringify({ alg: key.alg, kid: key.kid, typ: 'JWT' })).toString(
-      'base64url',
-    );
-    let j = 0;
-    const inProcess = async () => {
-      j = (j + 1) % claims.length;
-      const signature = await temp.localKeys.sign(key, Buffer.from(`${header}.${claims[j] as string}`));
-      Buffer.from(signature).toString('base64url');
-    };
-    const overSocket = (concurrency: number, minMs: number, minCalls: number) =>
-      client.run({ type: 'run', target: temp.target, concurrency, minMs, minCalls });
-    // Warm-up: connection, JIT on both sides, the backend's key cache, the server's key check.
-    await overSocket(SIGNER_CONCURRENCY, options.roundMs / 2, 20);
-    await timedLoop(inProcess, { minMs: options.roundMs / 2, minCalls: 20 });
-    // CPU of this process per call: during socket rounds it only serves (the client is another
-    // process), so this is the server's cost of a Sign, which scheduling noise does not inflate.
-    const cpu = { socket: [] as number[], baseline: [] as number[] };
-    const withCpu = async (into: number[], body: () => Promise<LoopResult>): Promise<LoopResult> => {
-      const start = process.cpuUsage();
-      const result = await body();
-      const used = process.cpuUsage(start);
-      into.push((used.user + used.system) / 1000 / result.calls);
-      return result;
-    };
-    const throughput = await interleave(
-      options.rounds,
-      () => withCpu(cpu.socket, () => overSocket(SIGNER_CONCURRENCY, options.roundMs, 20)),
-      () =>
-        withCpu(cpu.baseline, () =>
-          timedLoop(inProcess, { minMs: options.roundMs, concurrency: SIGNER_CONCURRENCY, minCalls: 20 }),
-        ),
-    );
-    const latency = await interleave(
-      options.rounds,
-      () => overSocket(1, options.roundMs / 2, 100),
-      () => timedLoop(inProcess, { minMs: options.roundMs / 2, minCalls: 100 }),
-    );
-    return {
-      ...compareThroughput(throughput.a, throughput.b),
-      p50Ms: round(median(latency.a.map((r) => percentile(r.latenciesMs, 50))), 3),
-      p99Ms: round(median(latency.a.map((r) => percentile(r.latenciesMs, 99))), 3),
-      baselineP99Ms: round(median(latency.b.map((r) => percentile(r.latenciesMs, 99))), 3),
-      serverCpuMsPerCall: round(median(cpu.socket), 3),
-      baselineCpuMsPerCall: round(median(cpu.baseline), 3),
-    };
-  } finally {
-    await client.close();
-    await temp.close();
+    const { target } = await worker.request<{ target: string }>({ type: 'start', mode, keySpec });
+    return { worker, target, name };
+  } catch (error) {
+    await worker.close();
+    throw error;
   }
 }
 
-/** What a gRPC call costs with nothing behind it. */
-export interface GrpcFloorFigures {
-  opsPerSec: number;
+/** Forks the client process. */
+export function startClient(): Worker {
+  return forkWorker('signer client', new URL('./signer-client.ts', import.meta.url));
+}
+
+/** One round's CPU per call of a host, and of the signatures inside it (0 for the floor). */
+export interface RoundCpu {
   cpuMsPerCall: number;
+  signatureCpuMs: number;
+  loop: LoopSummary;
 }
 
-/**
- * The floor of the socket path: a bare grpc-js server for the same service that answers Sign with
- * a canned response, driven by the same client process the same way. Whatever the signer does,
- * it cannot beat this; `cpuMsPerCall` against a signature's CPU time says how far 0.8x is.
- */
-export async function benchGrpcFloor(options: {
-  rounds: number;
-  roundMs: number;
-}): Promise<GrpcFloorFigures> {
-  const dir = await mkdtemp(join(tmpdir(), 'irsa-bench-grpc-'));
-  const server = new Server();
-  const canned = { header: 'eyJhbGciOiJFUzI1NiJ9', signature: 'A'.repeat(86) };
-  const implementation: UntypedServiceImplementation = {
-    Sign: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, canned),
-    FetchKeys: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, {}),
-    Metadata: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, {}),
+/** A closed-loop round against `host`, with the host's own CPU time per call. */
+export async function serverRound(
+  client: Worker,
+  host: Host,
+  concurrency: number,
+  minMs: number,
+  minCalls = 1,
+): Promise<RoundCpu> {
+  const cpu0 = await host.worker.request<HostCpu>({ type: 'cpu' });
+  const loop = await client.request<LoopSummary>({
+    type: 'closed',
+    target: host.target,
+    concurrency,
+    minMs,
+    minCalls,
+  } satisfies ClosedRequest);
+  const cpu1 = await host.worker.request<HostCpu>({ type: 'cpu' });
+  const signatures = cpu1.signatures - cpu0.signatures;
+  return {
+    cpuMsPerCall: (cpu1.cpuMs - cpu0.cpuMs) / loop.calls,
+    signatureCpuMs: signatures === 0 ? 0 : (cpu1.signatureCpuMs - cpu0.signatureCpuMs) / signatures,
+    loop,
   };
-  server.addService(loadSignerService('v1').service, implementation);
-  const target = `unix://${join(dir, 'floor.sock')}`;
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(target, ServerCredentials.createInsecure(), (error) =>
-      error ? reject(error) : resolve(),
-    ),
-  );
-  const client = startClient();
-  try {
-    const run = () =>
-      client.run({
-        type: 'run',
-        target,
-        concurrency: SIGNER_CONCURRENCY,
-        minMs: options.roundMs,
-        minCalls: 20,
-      });
-    await run(); // warm-up
-    const ops: number[] = [];
-    const cpu: number[] = [];
-    for (let r = 0; r < options.rounds; r += 1) {
-      const start = process.cpuUsage();
-      const result = await run();
-      const used = process.cpuUsage(start);
-      ops.push(opsPerSecond(result));
-      cpu.push((used.user + used.system) / 1000 / result.calls);
-    }
-    return { opsPerSec: round(median(ops), 0), cpuMsPerCall: round(median(cpu), 3) };
-  } finally {
-    await client.close();
-    server.forceShutdown();
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
-/** Benchmarks RS256 (RSA-2048) and ES256 (P-256), and the gRPC floor. */
+async function signatureCpuMs(host: Host, minMs: number): Promise<number> {
+  const { calls, cpuMs } = await host.worker.request<{ calls: number; cpuMs: number }>({
+    type: 'signLoop',
+    minMs,
+  });
+  return cpuMs / calls;
+}
+
+type Alg = 'RS256' | 'ES256';
+interface Samples {
+  signer: number[];
+  inSitu: number[];
+  floor: number[];
+  excess: number[];
+  ops: number[];
+  floorOps: number[];
+}
+
+/** Runs the signer CPU benchmark. */
 export async function benchSigner(options: {
   rounds: number;
   roundMs: number;
-}): Promise<{ RS256: SignerFigures; ES256: SignerFigures; grpcFloor: GrpcFloorFigures }> {
-  return {
-    RS256: await benchSignerSpec('RSA_2048', options),
-    ES256: await benchSignerSpec('ECC_NIST_P256', options),
-    grpcFloor: await benchGrpcFloor(options),
-  };
+  warmupCalls?: number;
+  concurrencies?: readonly number[];
+  progress?: (message: string) => void;
+}): Promise<SignerFigures> {
+  const concurrencies = options.concurrencies ?? SIGNER_CONCURRENCIES;
+  const warmupCalls = options.warmupCalls ?? SIGNER_WARMUP_CALLS;
+  const started: Host[] = [];
+  const client = startClient();
+  try {
+    const floor = await startHost('floor', 'floor');
+    started.push(floor);
+    const signers: Record<Alg, Host> = {
+      RS256: await startHost('RS256 signer', 'signer', 'RSA_2048'),
+      ES256: await startHost('ES256 signer', 'signer', 'ECC_NIST_P256'),
+    };
+    started.push(signers.RS256, signers.ES256);
+    for (const host of started) {
+      options.progress?.(`signer: warming up ${host.name} (${warmupCalls} calls)`);
+      await serverRound(client, host, 8, 0, warmupCalls);
+    }
+    for (const alg of ['RS256', 'ES256'] as const) await signatureCpuMs(signers[alg], 300);
+    const samples = new Map<string, Samples>();
+    const signature: Record<Alg, number[]> = { RS256: [], ES256: [] };
+    for (let r = 0; r < options.rounds; r += 1) {
+      options.progress?.(`signer: round ${r + 1}/${options.rounds}`);
+      for (const alg of rotated(['RS256', 'ES256'] as const, r))
+        signature[alg].push(await signatureCpuMs(signers[alg], options.roundMs / 2));
+      for (const concurrency of concurrencies) {
+        const measured = new Map<Host, RoundCpu>();
+        for (const host of rotated(started, r))
+          measured.set(host, await serverRound(client, host, concurrency, options.roundMs));
+        const f = measured.get(floor) as RoundCpu;
+        for (const alg of ['RS256', 'ES256'] as const) {
+          const s = measured.get(signers[alg]) as RoundCpu;
+          const key = `${alg}/${concurrency}`;
+          const into = samples.get(key) ?? {
+            signer: [],
+            inSitu: [],
+            floor: [],
+            excess: [],
+            ops: [],
+            floorOps: [],
+          };
+          samples.set(key, into);
+          into.signer.push(s.cpuMsPerCall);
+          into.floor.push(f.cpuMsPerCall);
+          into.inSitu.push(s.signatureCpuMs);
+          // The signature as it cost inside the serving process in this round (caches as serving
+          // leaves them); the in-process loop figure is reported beside it.
+          into.excess.push(s.cpuMsPerCall - f.cpuMsPerCall - s.signatureCpuMs);
+          into.ops.push(s.loop.opsPerSec);
+          into.floorOps.push(f.loop.opsPerSec);
+        }
+      }
+    }
+    const figuresFor = (alg: Alg): SignerAlgFigures => ({
+      signatureCpuMs: round(median(signature[alg]), 4),
+      byConcurrency: concurrencies.map((concurrency) => {
+        const s = samples.get(`${alg}/${concurrency}`) as Samples;
+        return {
+          concurrency,
+          cpuMsPerCall: round(median(s.signer), 4),
+          signatureCpuMs: round(median(s.inSitu), 4),
+          floorCpuMsPerCall: round(median(s.floor), 4),
+          excessCpuMsPerCall: round(median(s.excess), 4),
+          opsPerSec: round(median(s.ops), 0),
+          floorOpsPerSec: round(median(s.floorOps), 0),
+        };
+      }),
+    });
+    return { warmupCalls, roundMs: options.roundMs, RS256: figuresFor('RS256'), ES256: figuresFor('ES256') };
+  } finally {
+    await client.close();
+    for (const host of started) await host.worker.close();
+  }
 }

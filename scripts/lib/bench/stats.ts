@@ -76,28 +76,6 @@ export async function timedLoop(
 }
 
 /**
- * Runs `a` and `b` alternately for `rounds` rounds (A B, B A, A B, ... so neither always goes
- * first) and returns each one's results in round order, for per-round ratios.
- */
-export async function interleave<T>(
-  rounds: number,
-  a: () => Promise<T>,
-  b: () => Promise<T>,
-): Promise<{ a: T[]; b: T[] }> {
-  const results = { a: [] as T[], b: [] as T[] };
-  for (let round = 0; round < rounds; round += 1) {
-    if (round % 2 === 0) {
-      results.a.push(await a());
-      results.b.push(await b());
-    } else {
-      results.b.push(await b());
-      results.a.push(await a());
-    }
-  }
-  return results;
-}
-
-/**
  * Calls `a` and `b` alternately, one call each, until each has made `minCalls` calls and at least
  * `minMs` have passed, and sums each side's own call times. Alternating call by call means a burst
  * of load from another process slows both sides alike, which round-level interleaving cannot
@@ -151,5 +129,83 @@ export function compareThroughput(
     opsPerSec: round(median(a.map(opsPerSecond)), 0),
     baselineOpsPerSec: round(median(b.map(opsPerSecond)), 0),
     ratio: round(median(ratios), 3),
+  };
+}
+
+/** A loop's figures without its raw latencies (what crosses the IPC channel). */
+export interface LoopSummary {
+  calls: number;
+  elapsedMs: number;
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Ops/s and latency percentiles of a loop. */
+export function summarizeLoop(result: LoopResult): LoopSummary {
+  return {
+    calls: result.calls,
+    elapsedMs: result.elapsedMs,
+    opsPerSec: opsPerSecond(result),
+    p50Ms: percentile(result.latenciesMs, 50),
+    p99Ms: percentile(result.latenciesMs, 99),
+  };
+}
+
+/** One open-loop round as the client saw it. */
+export interface OpenLoopResult {
+  /** Calls scheduled (rate × duration). */
+  offered: number;
+  errors: number;
+  /** From the first send to the last answer. */
+  elapsedMs: number;
+  /** Latency of each successful call, from its send. */
+  latenciesMs: number[];
+  /** How late each call was sent against its schedule. */
+  sendLagsMs: number[];
+}
+
+/**
+ * How many calls of an open loop at `rate` per second are due `elapsedMs` after its start: call i
+ * is due at i / rate seconds, so call 0 is due at once.
+ */
+export function openLoopSchedule(rate: number, elapsedMs: number): number {
+  if (!(rate > 0)) throw new RangeError(`rate ${rate} is not positive`);
+  return Math.max(0, Math.floor((elapsedMs * rate) / 1000) + 1);
+}
+
+/**
+ * The achieved rate of an open-loop round (successful answers per second of the round; the round
+ * lasts at least as long as its schedule) and its ratio to the offered rate.
+ */
+export function achievedRate(
+  result: Pick<OpenLoopResult, 'offered' | 'elapsedMs' | 'latenciesMs'>,
+  rate: number,
+): { achievedPerSec: number; ratio: number } {
+  const scheduledMs = (result.offered * 1000) / rate;
+  const achievedPerSec = (result.latenciesMs.length * 1000) / Math.max(result.elapsedMs, scheduledMs);
+  return { achievedPerSec, ratio: achievedPerSec / rate };
+}
+
+/** `items` rotated left by `by` (round r starts with a different alternative each time). */
+export function rotated<T>(items: readonly T[], by: number): T[] {
+  if (items.length === 0) return [];
+  const k = ((by % items.length) + items.length) % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+/** The count and percentiles of a list of latencies. */
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Summarises latencies (nearest-rank percentiles). Throws on an empty list. */
+export function summarizeLatencies(latenciesMs: readonly number[]): LatencySummary {
+  return {
+    count: latenciesMs.length,
+    p50Ms: percentile(latenciesMs, 50),
+    p99Ms: percentile(latenciesMs, 99),
   };
 }

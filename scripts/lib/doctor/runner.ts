@@ -7,6 +7,7 @@ import { checkAlarmTopic } from './checks/alarms.ts';
 import { checkAssume } from './checks/assume.ts';
 import { checkCluster } from './checks/cluster.ts';
 import { checkDiscovery } from './checks/discovery.ts';
+import { checkFleet } from './checks/fleet.ts';
 import { checkIamProvider } from './checks/iam.ts';
 import { checkJwks } from './checks/jwks.ts';
 import { checkIssuerUrl, checkKubeconfig, checkStack, checkTokenSource } from './checks/setup.ts';
@@ -18,6 +19,7 @@ import type { CheckResult, DoctorContext, DoctorDeps, DoctorOptions } from './ty
 export const CHECKS: ReadonlyArray<(ctx: DoctorContext) => Promise<CheckResult[]>> = [
   checkStack,
   checkAlarmTopic,
+  checkFleet,
   checkKubeconfig,
   checkTokenSource,
   checkIssuerUrl,

@@ -9,8 +9,8 @@ import { KmsSigner } from '#adapters/aws/kms-signer.ts';
 import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
 import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
 import { LocalKeys } from '#adapters/local/software-keys.ts';
-import { IrsaError } from '#core/errors.ts';
 import type { SigningBackend } from '#core/ports.ts';
+import { parseStateUrl } from './config.ts';
 import type { KeysetSource } from './keyset-cache.ts';
 
 /** A keyset source and a signing backend, plus a name for logs. */
@@ -20,36 +20,44 @@ export interface SignerBackend {
   describe: string;
 }
 
-/** Parses `s3://bucket/key`. Throws `CONFIG_STATE_INVALID`. */
-export function parseStateUrl(url: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
-  if (match === null) {
-    throw new IrsaError(
-      'CONFIG_STATE_INVALID',
-      `--state must be s3://<bucket>/<key>, got "${url}".`,
-      "Pass the stack's state bucket, e.g. --state s3://<StateBucket output>/keyset.json.",
-    );
-  }
-  return { bucket: match[1] as string, key: match[2] as string };
+// Kept here for callers that import it with the backends; it lives in config.ts so that
+// parsing flags does not load the AWS SDK.
+export { parseStateUrl } from './config.ts';
+
+/** Where and as whom the signer's KMS client talks (endpoint and credentials: the benchmark's fake KMS). */
+export interface SignerKmsClientOptions {
+  region?: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /**
- * kms backend: keyset from S3 (`S3KeysetStore`), signatures from KMS (`KmsSigner`). The KMS client
- * makes one attempt per call with short timeouts: the signer's own bounded retry handles throttling
- * within the Sign deadline, so SDK retries would only multiply the wait.
+ * The signer's KMS client. One attempt per call with short timeouts: the signer's own bounded
+ * retry handles throttling within the Sign deadline, so SDK retries would only multiply the wait.
+ * Connections are kept alive and reused (the SDK's default agent; `npm run bench` counts the
+ * connections), and the client is built once, never per call.
  */
+export function signerKmsClient(options: SignerKmsClientOptions = {}): KMSClient {
+  return new KMSClient({
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    // Resolve the middleware stack once per command class, not on every Sign: a large share of
+    // the SDK's per-call CPU in the profile (see docs/benchmarks.md).
+    cacheMiddleware: true,
+  });
+}
+
+/** kms backend: keyset from S3 (`S3KeysetStore`), signatures from KMS (`KmsSigner`). */
 export function kmsBackend(options: { state: string; region?: string }): SignerBackend {
   const { bucket, key } = parseStateUrl(options.state);
   const region = options.region === undefined ? {} : { region: options.region };
   const s3 = new S3Client({ ...region, maxAttempts: 2 });
-  const kms = new KMSClient({
-    ...region,
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-  });
   return {
     source: new S3KeysetStore({ s3, bucket, key }),
-    signer: new KmsSigner({ kms }),
+    signer: new KmsSigner({ kms: signerKmsClient(region) }),
     describe: `s3://${bucket}/${key}`,
   };
 }

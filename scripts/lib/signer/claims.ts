@@ -9,6 +9,8 @@ import type { SigningAlg } from '#core/keyset.ts';
 export const MAX_CLAIMS_CHARS = 64 * 1024;
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** One strict decoder for every call (building one per Sign showed in the signer's profile). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function invalid(message: string): IrsaError {
   return new IrsaError(
@@ -34,7 +36,7 @@ export function checkClaims(claims: unknown): asserts claims is string {
   if (bytes.toString('base64url') !== claims) throw invalid('The claims segment is not canonical base64url.');
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    value = JSON.parse(UTF8.decode(bytes));
   } catch {
     throw invalid('The claims segment does not decode to UTF-8 JSON.');
   }

@@ -91,3 +91,16 @@ export function resolveSettings(input: SignerSettingsInput = {}): SignerSettings
     signAttempts: wholeNumber('--sign-attempts', input.signAttempts ?? DEFAULT_SETTINGS.signAttempts, 1, 10),
   };
 }
+
+/** Parses `s3://bucket/key`. Throws `CONFIG_STATE_INVALID`. */
+export function parseStateUrl(url: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
+  if (match === null) {
+    throw new IrsaError(
+      'CONFIG_STATE_INVALID',
+      `--state must be s3://<bucket>/<key>, got "${url}".`,
+      "Pass the stack's state bucket, e.g. --state s3://<StateBucket output>/keyset.json.",
+    );
+  }
+  return { bucket: match[1] as string, key: match[2] as string };
+}

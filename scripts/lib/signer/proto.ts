@@ -1,10 +1,15 @@
 /**
  * Loads the ExternalJWTSigner service definitions from the `.proto` files in the repository
  * (`proto/externaljwt/{v1,v1alpha1}/api.proto`), so the wire format is exactly what is reviewed.
+ * The bundled CLI (`npm run build`) carries the same files as JSON descriptors parsed at build
+ * time (scripts/build/protos.ts), so it reads no file beside itself.
  */
 import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync, type Options } from '@grpc/proto-loader';
+import { fromJSON, loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+
+/** Replaced by the bundle build (esbuild `define`) with `{ v1: <descriptor>, v1alpha1: ... }`. */
+declare const IRSA_EMBEDDED_PROTOS: Record<string, Parameters<typeof fromJSON>[0]> | undefined;
 
 /** The proto packages served: `v1` (k8s >= 1.34) and `v1alpha1` (k8s 1.32-1.33). */
 export const SIGNER_PACKAGES = ['v1', 'v1alpha1'] as const;
@@ -36,7 +41,7 @@ export function loadSignerService(pkg: SignerPackage): {
 } {
   const hit = cache.get(pkg);
   if (hit !== undefined) return hit;
-  const definition = loadSync(protoPath(pkg), PROTO_OPTIONS);
+  const definition = loadDefinition(pkg);
   const grpcObject = loadPackageDefinition(definition);
   const namespace = grpcObject[pkg] as Record<string, unknown> | undefined;
   const Client = namespace?.ExternalJWTSigner as
@@ -46,4 +51,9 @@ export function loadSignerService(pkg: SignerPackage): {
   const loaded = { service: Client.service, Client };
   cache.set(pkg, loaded);
   return loaded;
+}
+
+function loadDefinition(pkg: SignerPackage): PackageDefinition {
+  const embedded = typeof IRSA_EMBEDDED_PROTOS === 'undefined' ? undefined : IRSA_EMBEDDED_PROTOS[pkg];
+  return embedded === undefined ? loadSync(protoPath(pkg), PROTO_OPTIONS) : fromJSON(embedded, PROTO_OPTIONS);
 }

@@ -27,6 +27,15 @@ export interface RunningSigner {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * The gRPC server options the signer runs with (the benchmark's bare-server floor uses the same).
+ * Channelz (call statistics for an admin service we do not serve) costs CPU on every call.
+ */
+export const SIGNER_SERVER_OPTIONS = {
+  'grpc.max_receive_message_length': 1024 * 1024,
+  'grpc.enable_channelz': 0,
+} as const;
+
 function failure(error: unknown): Partial<ServiceError> {
   // The message is the IrsaError's one-liner: codes and kids, never claims or key material.
   return { code: statusFor(error), details: formatError(error) };
@@ -100,8 +109,7 @@ export async function startSignerServer(options: {
   metrics?: SignerObserver;
 }): Promise<RunningSigner> {
   const address = parseSocket(options.socket);
-  // Channelz (call statistics for an admin service we do not serve) costs CPU on every call.
-  const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024, 'grpc.enable_channelz': 0 });
+  const server = new Server(SIGNER_SERVER_OPTIONS);
   for (const pkg of SIGNER_PACKAGES) {
     server.addService(
       loadSignerService(pkg).service,

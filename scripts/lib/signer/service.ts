@@ -138,7 +138,9 @@ export class SignerService {
       }
       this.#checked.add(key.kid);
     }
-    return { header, signature: Buffer.from(signature).toString('base64url') };
+    // A view, not a copy, of the backend's bytes.
+    const view = Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength);
+    return { header, signature: view.toString('base64url') };
   }
 
   /** Every non-deleted keyset key, then the legacy keys (excluded from discovery). */

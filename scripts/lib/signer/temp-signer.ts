@@ -139,7 +139,11 @@ export interface ChildSigner {
  * event loop, so a synchronous RSA signature also holds up the client's side of each call.
  */
 export async function startChildLocalSigner(
-  options: { keySpec?: KeySpec; startTimeoutMs?: number } = {},
+  options: {
+    keySpec?: KeySpec;
+    startTimeoutMs?: number /** CLI entry to run (default bin.mjs) */;
+    bin?: string;
+  } = {},
 ): Promise<ChildSigner> {
   const dir = await mkdtemp(join(tmpdir(), 'irsa-signer-child-'));
   const issuerDir = join(dir, 'issuer');
@@ -147,7 +151,7 @@ export async function startChildLocalSigner(
     { spec: options.keySpec ?? 'RSA_2048', state: 'active' },
   ]);
   const socketPath = join(dir, 'run', 'signer.sock');
-  const bin = fileURLToPath(new URL('../../bin.mjs', import.meta.url));
+  const bin = options.bin ?? fileURLToPath(new URL('../../bin.mjs', import.meta.url));
   const child = spawn(
     process.execPath,
     [

@@ -70,6 +70,34 @@ export async function describeStackOutputs(
   cfn: CloudFormationClient,
   stackName: string,
 ): Promise<StackOutputs> {
+  const { status, all, parameters } = await describeReadyStack(cfn, stackName, Object.values(REQUIRED));
+  const result: StackOutputs = {
+    stackName,
+    stackStatus: status,
+    issuerUrl: all.IssuerUrl ?? '',
+    jwksUri: all.JwksUri ?? '',
+    oidcProviderArn: all.OidcProviderArn ?? '',
+    stateBucketName: all.StateBucketName ?? '',
+    rotateFunctionName: all.RotateFunctionName ?? '',
+    all,
+    parameters,
+  };
+  if (all.PublicBucketName !== undefined) result.publicBucketName = all.PublicBucketName;
+  if (all.NodePolicyArn !== undefined) result.nodePolicyArn = all.NodePolicyArn;
+  return result;
+}
+
+/**
+ * DescribeStacks for one stack that must be usable (a `*_COMPLETE` status, not deleted or rolled
+ * back) and must have each of the `required` OutputKeys. Returns its status, every output and
+ * every parameter (by ParameterKey).
+ * Throws `STACK_NOT_FOUND`, `STACK_DESCRIBE_FAILED`, `STACK_NOT_READY` or `STACK_OUTPUT_MISSING`.
+ */
+export async function describeReadyStack(
+  cfn: CloudFormationClient,
+  stackName: string,
+  required: readonly string[],
+): Promise<{ status: string; all: Record<string, string>; parameters: Record<string, string> }> {
   validateStackName(stackName);
   let response: DescribeStacksCommandOutput;
   try {
@@ -114,7 +142,7 @@ export async function describeStackOutputs(
     if (output.OutputKey !== undefined && output.OutputValue !== undefined)
       all[output.OutputKey] = output.OutputValue;
   }
-  const missing = Object.values(REQUIRED).filter((key) => all[key] === undefined || all[key] === '');
+  const missing = required.filter((key) => all[key] === undefined || all[key] === '');
   if (missing.length > 0) {
     throw new IrsaError(
       'STACK_OUTPUT_MISSING',
@@ -128,18 +156,5 @@ export async function describeStackOutputs(
     if (parameter.ParameterKey !== undefined)
       parameters[parameter.ParameterKey] = parameter.ResolvedValue ?? parameter.ParameterValue ?? '';
   }
-  const result: StackOutputs = {
-    stackName,
-    stackStatus: status,
-    issuerUrl: all.IssuerUrl ?? '',
-    jwksUri: all.JwksUri ?? '',
-    oidcProviderArn: all.OidcProviderArn ?? '',
-    stateBucketName: all.StateBucketName ?? '',
-    rotateFunctionName: all.RotateFunctionName ?? '',
-    all,
-    parameters,
-  };
-  if (all.PublicBucketName !== undefined) result.publicBucketName = all.PublicBucketName;
-  if (all.NodePolicyArn !== undefined) result.nodePolicyArn = all.NodePolicyArn;
-  return result;
+  return { status, all, parameters };
 }

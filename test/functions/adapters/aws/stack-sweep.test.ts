@@ -70,11 +70,9 @@ describe('sweepStack', () => {
         PaginationToken: 'page-2',
       })
       .resolvesOnce({ ResourceTagMappingList: [tagged('new-2', NEW)], PaginationToken: '' });
-    tagging
-      .on(GetResourcesCommand, { TagFilters: [{ Key: 'cluster', Values: ['prod'] }] })
-      .resolves({
-        ResourceTagMappingList: [tagged('old-1', OLD), tagged('other-team', { cluster: 'prod' })],
-      });
+    tagging.on(GetResourcesCommand, { TagFilters: [{ Key: 'cluster', Values: ['prod'] }] }).resolves({
+      ResourceTagMappingList: [tagged('old-1', OLD), tagged('other-team', { cluster: 'prod' })],
+    });
 
     const report = await sweepStack(deps);
 

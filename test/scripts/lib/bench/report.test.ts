@@ -1,27 +1,66 @@
 import { describe, expect, it } from 'vitest';
+import { renderReport } from '#scripts/lib/bench/render.ts';
 import {
   type BenchReport,
   evaluateTargets,
   findBottleneck,
-  renderReport,
-  type SignerFigures,
+  type SignerAlgFigures,
+  type TargetFigures,
 } from '#scripts/lib/bench/report.ts';
 
-const signer = (ratio: number, p99Ms: number, baselineP99Ms: number): SignerFigures => ({
-  opsPerSec: 900,
-  baselineOpsPerSec: 1000,
-  ratio,
-  p50Ms: 1,
-  p99Ms,
-  baselineP99Ms,
-  serverCpuMsPerCall: 0.2,
-  baselineCpuMsPerCall: 0.1,
+const signerAlg = (excess: readonly [number, number, number]): SignerAlgFigures => ({
+  signatureCpuMs: 0.3,
+  byConcurrency: [1, 8, 64].map((concurrency, i) => ({
+    concurrency,
+    cpuMsPerCall: 0.5 + (excess[i] as number),
+    floorCpuMsPerCall: 0.2,
+    signatureCpuMs: 0.25,
+    excessCpuMsPerCall: excess[i] as number,
+    opsPerSec: 1000,
+    floorOpsPerSec: 3000,
+  })),
 });
 
-function figures(
-  overrides: Partial<Pick<BenchReport, 'bundles' | 'verify' | 'signer' | 'steadyState' | 'planner'>> = {},
-) {
+const rate = (r: number, achievedRatio: number, addedP99Ms: number) => ({
+  rate: r,
+  achievedPerSec: r * achievedRatio,
+  achievedRatio,
+  p50Ms: 9,
+  p99Ms: 10 + addedP99Ms,
+  backendP50Ms: 8.5,
+  backendP99Ms: 10,
+  addedP99Ms,
+  sendLagP99Ms: 0.5,
+  errors: 0,
+});
+
+function figures(overrides: Partial<TargetFigures> = {}): TargetFigures {
   return {
+    signer: {
+      warmupCalls: 5000,
+      roundMs: 2000,
+      RS256: signerAlg([0.05, 0.04, 0.03]),
+      ES256: signerAlg([0.06, 0.05, 0.04]),
+    },
+    kmsSim: {
+      keySpec: 'RSA_2048',
+      delayMs: '8 ± 2',
+      rates: [rate(500, 0.99, 1.5), rate(1000, 0.98, 2)],
+      uncapped: { concurrency: 64, opsPerSec: 1200, p99Ms: 60 },
+    },
+    kmsBackend: {
+      client: 'test',
+      RS256: { cpuMsPerSign: 0.6, opsPerSec: 900 },
+      ES256: { cpuMsPerSign: 0.65, opsPerSec: 900 },
+      withoutCacheMiddleware: { cpuMsPerSign: 1.4, opsPerSec: 400 },
+      connections: 8,
+      profile: [{ group: '@smithy/core', percent: 30 }],
+    },
+    cli: {
+      floorMs: 40,
+      bundle: { helpMs: 120, statusMs: 200, helpRatio: 3, statusRatio: 5 },
+      source: { helpMs: 800, statusMs: 900, helpRatio: 20, statusRatio: 22.5 },
+    },
     bundles: [
       {
         function: 'rotate',
@@ -32,27 +71,29 @@ function figures(
         builtinsImportMs: 50,
       },
     ],
-    verify: { opsPerSec: 1900, baselineOpsPerSec: 2000, ratio: 0.95 },
-    signer: {
-      RS256: signer(0.9, 2.5, 2),
-      ES256: signer(0.85, 0.6, 0.1),
-      grpcFloor: { opsPerSec: 3000, cpuMsPerCall: 0.3 },
-    },
-    steadyState: { s3Get: 1, s3Put: 0, kmsCalls: 0 },
-    planner: { ms: 12.5 },
+    steadyState: { requests: 2, writes: 0, byName: { 's3:GetObject': 2 } },
     ...overrides,
   };
 }
 
-function report(overrides: Parameters<typeof figures>[0] = {}): BenchReport {
+function report(overrides: Partial<TargetFigures> = {}): BenchReport {
   const f = figures(overrides);
   const targets = evaluateTargets(f);
   return {
-    date: '2026-11-22T16:00:00.000Z',
-    machine: { node: 'v20.20.2', platform: 'linux', arch: 'x64', cpus: 2, cpuModel: 'test cpu' },
-    rounds: 7,
-    durationMs: 61_000,
+    date: '2026-12-06T16:00:00.000Z',
+    machine: {
+      node: 'v20.20.2',
+      platform: 'linux',
+      arch: 'x64',
+      cpus: 2,
+      cpuModel: 'test cpu',
+      loadAverage: { start: [1, 2, 3], end: [1.5, 2, 3] },
+    },
+    rounds: 3,
+    durationMs: 150_000,
     ...f,
+    verify: { opsPerSec: 1900, baselineOpsPerSec: 2000, ratio: 0.95 },
+    planner: { ms: 12.5 },
     targets,
     bottleneck: findBottleneck(targets),
   };
@@ -61,104 +102,120 @@ function report(overrides: Parameters<typeof figures>[0] = {}): BenchReport {
 const byName = (r: BenchReport, name: string) => r.targets.find((t) => t.name === name);
 
 describe('evaluateTargets', () => {
-  it('passes every target when every figure is inside it', () => {
+  it('has one entry per target of issue 16, each named by its section, all passing inside their limits', () => {
     const r = report();
     expect(r.targets.map((t) => t.name)).toEqual([
+      'signer.RS256.c1.excessCpuMsPerCall',
+      'signer.RS256.c8.excessCpuMsPerCall',
+      'signer.RS256.c64.excessCpuMsPerCall',
+      'signer.ES256.c1.excessCpuMsPerCall',
+      'signer.ES256.c8.excessCpuMsPerCall',
+      'signer.ES256.c64.excessCpuMsPerCall',
+      'kmsSim.500.achievedRatio',
+      'kmsSim.500.addedP99Ms',
+      'kmsSim.1000.achievedRatio',
+      'kmsSim.1000.addedP99Ms',
+      'kmsBackend.RS256.cpuMsPerSign',
+      'kmsBackend.ES256.cpuMsPerSign',
+      'cli.help.floorRatio',
+      'cli.status.floorRatio',
       'bundles.rotate.zipBytes',
-      'bundles.rotate.importMs / floorImportMs',
-      'verify.ratio',
-      'signer.RS256.ratio',
-      'signer.RS256.p99Ms - baselineP99Ms',
-      'signer.ES256.ratio',
-      'signer.ES256.p99Ms - baselineP99Ms',
-      'steadyState.s3Put',
+      'steadyState.requests',
+      'steadyState.writes',
     ]);
+    for (const t of r.targets)
+      expect(Object.keys(t).sort()).toEqual(['headroom', 'name', 'pass', 'target', 'value']);
     expect(r.targets.every((t) => t.pass)).toBe(true);
   });
 
-  it('misses a zip over 150 KB and an import over 3x the floor', () => {
-    const r = report({
-      bundles: [
-        {
-          function: 'rotate',
-          bytes: 1,
-          zipBytes: 150 * 1024 + 1,
-          importMs: 91,
-          floorImportMs: 30,
-          builtinsImportMs: 50,
-        },
-      ],
-    });
-    expect(byName(r, 'bundles.rotate.zipBytes')?.pass).toBe(false);
-    expect(byName(r, 'bundles.rotate.importMs / floorImportMs')).toMatchObject({ value: 3.03, pass: false });
-  });
-
-  it('accepts exactly 150 KB and exactly 3x', () => {
-    const r = report({
-      bundles: [
-        {
-          function: 'rotate',
-          bytes: 1,
-          zipBytes: 150 * 1024,
-          importMs: 90,
-          floorImportMs: 30,
-          builtinsImportMs: 50,
-        },
-      ],
-    });
-    expect(byName(r, 'bundles.rotate.zipBytes')?.pass).toBe(true);
-    expect(byName(r, 'bundles.rotate.importMs / floorImportMs')?.pass).toBe(true);
-  });
-
-  it('misses verify under 0.9, a signer under 0.8, 1 ms or more added at p99, and any S3 put', () => {
-    const r = report({
-      verify: { opsPerSec: 1, baselineOpsPerSec: 2, ratio: 0.89 },
+  it('accepts each figure exactly at its limit and misses it just past', () => {
+    const at = report({
       signer: {
-        RS256: signer(0.79, 3, 2),
-        ES256: signer(0.8, 1.099, 0.1),
-        grpcFloor: { opsPerSec: 1, cpuMsPerCall: 1 },
+        warmupCalls: 5000,
+        roundMs: 2000,
+        RS256: signerAlg([0.1, 0.1, 0.1]),
+        ES256: signerAlg([0.1, 0.1, 0.1]),
       },
-      steadyState: { s3Get: 1, s3Put: 1, kmsCalls: 0 },
+      kmsSim: { ...figures().kmsSim, rates: [rate(500, 0.95, 5)] },
+      kmsBackend: { ...figures().kmsBackend, RS256: { cpuMsPerSign: 1, opsPerSec: 1 } },
+      cli: { ...figures().cli, bundle: { helpMs: 1, statusMs: 1, helpRatio: 4, statusRatio: 6 } },
+      bundles: [{ ...(figures().bundles[0] as BenchReport['bundles'][number]), zipBytes: 150 * 1024 }],
+      steadyState: { requests: 3, writes: 0, byName: {} },
     });
-    expect(byName(r, 'verify.ratio')?.pass).toBe(false);
-    expect(byName(r, 'signer.RS256.ratio')?.pass).toBe(false);
-    expect(byName(r, 'signer.ES256.ratio')?.pass).toBe(true);
-    expect(byName(r, 'signer.RS256.p99Ms - baselineP99Ms')).toMatchObject({ value: 1, pass: false });
-    expect(byName(r, 'signer.ES256.p99Ms - baselineP99Ms')).toMatchObject({ value: 0.999, pass: true });
-    expect(byName(r, 'steadyState.s3Put')?.pass).toBe(false);
+    expect(at.targets.every((t) => t.pass)).toBe(true);
+    const past = report({
+      signer: {
+        warmupCalls: 5000,
+        roundMs: 2000,
+        RS256: signerAlg([0.1001, 0, 0]),
+        ES256: signerAlg([0, 0, 0]),
+      },
+      kmsSim: { ...figures().kmsSim, rates: [rate(500, 0.949, 5.01)] },
+      kmsBackend: { ...figures().kmsBackend, RS256: { cpuMsPerSign: 1.001, opsPerSec: 1 } },
+      cli: { ...figures().cli, bundle: { helpMs: 1, statusMs: 1, helpRatio: 4.01, statusRatio: 6.01 } },
+      bundles: [{ ...(figures().bundles[0] as BenchReport['bundles'][number]), zipBytes: 150 * 1024 + 1 }],
+      steadyState: { requests: 4, writes: 1, byName: {} },
+    });
+    expect(past.targets.filter((t) => !t.pass).map((t) => t.name)).toEqual([
+      'signer.RS256.c1.excessCpuMsPerCall',
+      'kmsSim.500.achievedRatio',
+      'kmsSim.500.addedP99Ms',
+      'kmsBackend.RS256.cpuMsPerSign',
+      'cli.help.floorRatio',
+      'cli.status.floorRatio',
+      'bundles.rotate.zipBytes',
+      'steadyState.requests',
+      'steadyState.writes',
+    ]);
+  });
+
+  it('fails the CLI targets with the reason when the bundle could not be measured', () => {
+    const r = report({ cli: { ...figures().cli, bundle: { missing: 'no build script' } } });
+    expect(byName(r, 'cli.help.floorRatio')).toMatchObject({
+      value: null,
+      pass: false,
+      note: 'no build script',
+    });
+    expect(r.bottleneck).toContain('NOT MEASURED: no build script');
+  });
+
+  it('says in the signer target which floor and signature the excess is over', () => {
+    expect(byName(report(), 'signer.RS256.c1.excessCpuMsPerCall')?.target).toBe(
+      '<= 0.1 ms (signer 0.55 <= floor 0.2 + signature 0.25 + 0.1; in-process loop signature 0.3)',
+    );
   });
 });
 
 describe('findBottleneck', () => {
   it('names the missed target furthest from its limit', () => {
-    const r = report({
-      verify: { opsPerSec: 1, baselineOpsPerSec: 2, ratio: 0.85 },
-      signer: {
-        RS256: signer(0.4, 2, 2),
-        ES256: signer(0.9, 0.1, 0.1),
-        grpcFloor: { opsPerSec: 1, cpuMsPerCall: 1 },
-      },
-    });
-    expect(r.bottleneck).toBe('signer.RS256.ratio = 0.4 (target >= 0.8): MISSED');
+    const r = report({ kmsBackend: { ...figures().kmsBackend, ES256: { cpuMsPerSign: 3, opsPerSec: 1 } } });
+    expect(r.bottleneck).toBe('kmsBackend.ES256.cpuMsPerSign = 3 (target <= 1 ms): MISSED');
   });
   it('names the target with the least headroom when all pass', () => {
     expect(report().bottleneck).toBe(
-      'verify.ratio = 0.95 (target >= 0.9): closest to its target (5% headroom)',
+      'kmsSim.1000.achievedRatio = 0.98 (target >= 0.95): closest to its target (3% headroom)',
     );
   });
 });
 
 describe('renderReport', () => {
-  it('prints the figures, each target with PASS or MISS, and the bottleneck', () => {
-    const text = renderReport(report({ verify: { opsPerSec: 1500, baselineOpsPerSec: 2000, ratio: 0.75 } }));
-    expect(text).toContain('rotate');
-    expect(text).toContain('117.2 KB');
-    expect(text).toMatch(/verify\.ratio\s+0\.75\s+>= 0\.9\s+MISS/);
-    expect(text).toMatch(/steadyState\.s3Put\s+0\s+= 0\s+PASS/);
-    expect(text).toContain(
-      'gRPC floor (bare grpc-js server, canned Sign): 3000 ops/s, 0.300 ms CPU per call',
+  it('prints every section, each target with PASS or MISS, and the bottleneck', () => {
+    const text = renderReport(
+      report({ steadyState: { requests: 4, writes: 1, byName: { 's3:PutObject': 1 } } }),
     );
-    expect(text).toContain('Steady-state rotate run: S3 GetObject 1, S3 PutObject 0, KMS calls 0');
-    expect(text).toContain('Bottleneck: verify.ratio = 0.75 (target >= 0.9): MISSED');
+    expect(text).toContain('load average 1 2 3 at start');
+    expect(text).toMatch(/RS256\s+64\s+0\.5300\s+0\.2000\s+0\.2500\s+0\.3000\s+0\.0300/);
+    expect(text).toMatch(/^1000\s+980\s+0\.980/m);
+    expect(text).toContain('without cacheMiddleware 1.4000 ms; 8 connections');
+    expect(text).toMatch(/bundle\s+120\.0\s+3\.00\s+200\.0\s+5\.00/);
+    expect(text).toContain('117.2 KB');
+    expect(text).toMatch(/steadyState\.writes\s+1\s+= 0\s+MISS/);
+    expect(text).toMatch(/kmsSim\.500\.addedP99Ms\s+1\.5\s+<= 5 ms\s+PASS/);
+    expect(text).toContain('Steady-state rotate run: 4 requests (s3:PutObject 1), 1 writes');
+  });
+  it('says why the bundle is missing', () => {
+    const text = renderReport(report({ cli: { ...figures().cli, bundle: { missing: 'no build script' } } }));
+    expect(text).toContain('MISSING: no build script');
+    expect(text).toMatch(/cli\.help\.floorRatio\s+null\s+.*MISSING/);
   });
 });

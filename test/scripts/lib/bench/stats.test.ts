@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
+  achievedRate,
   alternatingLoop,
   compareThroughput,
-  interleave,
   type LoopResult,
   median,
+  openLoopSchedule,
   opsPerSecond,
   percentile,
+  rotated,
   round,
+  summarizeLatencies,
+  summarizeLoop,
   timedLoop,
 } from '#scripts/lib/bench/stats.ts';
 
@@ -79,20 +83,6 @@ describe('opsPerSecond and round', () => {
   });
 });
 
-describe('interleave', () => {
-  it('alternates which side goes first, round by round', async () => {
-    const order: string[] = [];
-    const result = await interleave(
-      3,
-      async () => order.push('a'),
-      async () => order.push('b'),
-    );
-    expect(order).toEqual(['a', 'b', 'b', 'a', 'a', 'b']);
-    expect(result.a).toHaveLength(3);
-    expect(result.b).toHaveLength(3);
-  });
-});
-
 describe('timedLoop and alternatingLoop', () => {
   it('makes at least minCalls calls and records one latency per call', async () => {
     let calls = 0;
@@ -111,5 +101,60 @@ describe('timedLoop and alternatingLoop', () => {
     expect(order.slice(0, 6)).toEqual(['a', 'b', 'b', 'a', 'a', 'b']);
     expect(a.calls).toBe(b.calls);
     expect(a.latenciesMs).toHaveLength(a.calls);
+  });
+});
+
+describe('openLoopSchedule', () => {
+  it('makes call 0 due at once and call i due at i / rate seconds', () => {
+    expect(openLoopSchedule(500, 0)).toBe(1);
+    expect(openLoopSchedule(500, 1.99)).toBe(1);
+    expect(openLoopSchedule(500, 2)).toBe(2);
+    expect(openLoopSchedule(1000, 1000)).toBe(1001);
+  });
+  it('refuses a rate that is not positive', () => {
+    expect(() => openLoopSchedule(0, 10)).toThrow(RangeError);
+  });
+});
+
+describe('achievedRate', () => {
+  const answered = (n: number) => Array.from({ length: n }, () => 9);
+  it('counts answers over the round, which lasts at least its schedule', () => {
+    // 1,000 calls at 500/s: a 2 s schedule; the last answer 10 ms after the last send.
+    expect(achievedRate({ offered: 1000, elapsedMs: 2000, latenciesMs: answered(1000) }, 500)).toEqual({
+      achievedPerSec: 500,
+      ratio: 1,
+    });
+    const late = achievedRate({ offered: 1000, elapsedMs: 2500, latenciesMs: answered(1000) }, 500);
+    expect(late.ratio).toBeCloseTo(0.8, 10);
+  });
+  it('does not count failed calls', () => {
+    expect(
+      achievedRate({ offered: 1000, elapsedMs: 2000, latenciesMs: answered(900) }, 500).ratio,
+    ).toBeCloseTo(0.9, 10);
+  });
+});
+
+describe('rotated', () => {
+  it('starts each round with the next alternative', () => {
+    expect(rotated(['a', 'b', 'c'], 0)).toEqual(['a', 'b', 'c']);
+    expect(rotated(['a', 'b', 'c'], 1)).toEqual(['b', 'c', 'a']);
+    expect(rotated(['a', 'b', 'c'], 5)).toEqual(['c', 'a', 'b']);
+    expect(rotated([], 3)).toEqual([]);
+  });
+});
+
+describe('summarizeLatencies and summarizeLoop', () => {
+  const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
+  it('gives the count and the nearest-rank p50 and p99', () => {
+    expect(summarizeLatencies(hundred)).toEqual({ count: 100, p50Ms: 50, p99Ms: 99 });
+  });
+  it('adds ops/s to a loop summary and drops the raw latencies', () => {
+    expect(summarizeLoop({ calls: 100, elapsedMs: 50, latenciesMs: hundred })).toEqual({
+      calls: 100,
+      elapsedMs: 50,
+      opsPerSec: 2000,
+      p50Ms: 50,
+      p99Ms: 99,
+    });
   });
 });

@@ -1,0 +1,177 @@
+/**
+ * A server for the signer benchmarks, in its own fresh process (driven over IPC, see worker.ts):
+ * - `signer`: the real signer with the local backend, started as `signer serve` starts it
+ *   (`startSigner`, default settings, keyset refresh on, warn-level JSON log on stderr);
+ * - `kmsSim`: the same signer whose backend waits 8 ± 2 ms (a KMS round trip) and then signs
+ *   with the real local key; it records the backend's own latency of every call;
+ * - `floor`: a bare grpc-js server with the signer's own server options and services, answering
+ *   Sign with a canned response: what any Sign costs with nothing behind it.
+ * `cpu` answers this process's CPU time (and the signatures' share of it while serving, see
+ * MeasuredLocalKeys); `signLoop` times the signature alone in a loop, in this process.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
+import { LocalKeys, signWithKeyObject } from '#adapters/local/software-keys.ts';
+import type { KeyRecord, KeySpec } from '#core/keyset.ts';
+import type { SigningBackend } from '#core/ports.ts';
+import { encodeHeader } from '#scripts/lib/signer/claims.ts';
+import { resolveSettings } from '#scripts/lib/signer/config.ts';
+import { jsonLog } from '#scripts/lib/signer/log.ts';
+import { loadSignerService, SIGNER_PACKAGES } from '#scripts/lib/signer/proto.ts';
+import { startSigner } from '#scripts/lib/signer/run.ts';
+import { SIGNER_SERVER_OPTIONS } from '#scripts/lib/signer/server.ts';
+import { writeLocalKeyset } from '#scripts/lib/signer/temp-signer.ts';
+import { benchClaims } from './signer-claims.ts';
+import { type LatencySummary, summarizeLatencies } from './stats.ts';
+import { cpuMs, serveRequests, type WorkerRequest } from './worker.ts';
+
+/** What to serve. */
+export type HostMode = 'signer' | 'kmsSim' | 'floor';
+
+/** A host's CPU counters: its process's CPU time, and the part spent in signatures while serving. */
+export interface HostCpu {
+  cpuMs: number;
+  signatureCpuMs: number;
+  signatures: number;
+}
+
+/** The simulated KMS round trip: uniform in [min, max] milliseconds. */
+export const KMS_SIM_DELAY_MS = { min: 6, max: 10 } as const;
+
+let dir: string | undefined;
+let close: (() => Promise<void>) | undefined;
+let key: KeyRecord | undefined;
+let keys: LocalKeys | undefined;
+const backendLatencies: number[] = [];
+/** CPU time spent inside signatures while serving, and how many. */
+const inSitu = { cpuMs: 0, signatures: 0 };
+
+/**
+ * The local backend exactly as `LocalKeys.sign` (cached private key, then the synchronous
+ * signature), with the signature's own CPU time measured where it runs: inside the serving
+ * process, between RPCs, with the caches as serving leaves them. Two `process.cpuUsage()` calls
+ * per Sign (about 2 µs) are counted against the signer, never for it.
+ */
+class MeasuredLocalKeys extends LocalKeys {
+  override async sign(record: KeyRecord, input: Uint8Array): Promise<Uint8Array> {
+    const privateKey = await this.privateKey(record);
+    const cpu0 = cpuMs();
+    const signature = signWithKeyObject(privateKey, record.alg, input);
+    inSitu.cpuMs += cpuMs() - cpu0;
+    inSitu.signatures += 1;
+    return signature;
+  }
+}
+
+/** A KMS-like backend: the network wait first, then the real signature. */
+class SimulatedKms implements SigningBackend {
+  constructor(private readonly inner: SigningBackend) {}
+
+  async sign(record: KeyRecord, input: Uint8Array): Promise<Uint8Array> {
+    const started = performance.now();
+    const { min, max } = KMS_SIM_DELAY_MS;
+    await new Promise((resolve) => setTimeout(resolve, min + Math.random() * (max - min)));
+    const signature = await this.inner.sign(record, input);
+    backendLatencies.push(performance.now() - started);
+    return signature;
+  }
+}
+
+async function startFloor(socket: string): Promise<void> {
+  const server = new Server(SIGNER_SERVER_OPTIONS);
+  // A P-256 token's answer: the smallest a real signer sends.
+  const canned = { header: encodeHeader('ES256', 'A'.repeat(43)), signature: 'A'.repeat(86) };
+  const answer = (_call: unknown, callback: (error: null, response: unknown) => void) =>
+    callback(null, canned);
+  const implementation: UntypedServiceImplementation = {
+    Sign: answer,
+    FetchKeys: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, {}),
+    Metadata: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, {}),
+  };
+  for (const pkg of SIGNER_PACKAGES) server.addService(loadSignerService(pkg).service, implementation);
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (error) =>
+      error ? reject(error) : resolve(),
+    ),
+  );
+  close = async () => {
+    server.forceShutdown();
+  };
+}
+
+async function start(mode: HostMode, keySpec: KeySpec): Promise<{ target: string; pid: number }> {
+  dir = await mkdtemp(join(tmpdir(), 'irsa-bench-host-'));
+  const socket = join(dir, 'run', 'signer.sock');
+  if (mode === 'floor') {
+    await startFloor(join(dir, 'floor.sock'));
+    return { target: `unix://${join(dir, 'floor.sock')}`, pid: process.pid };
+  }
+  const issuer = join(dir, 'issuer');
+  const keyset = await writeLocalKeyset(issuer, [{ spec: keySpec, state: 'active' }]);
+  key = keyset.keys[0] as KeyRecord;
+  const paths = localPaths(issuer);
+  keys = mode === 'signer' ? new MeasuredLocalKeys(paths.state) : new LocalKeys(paths.state);
+  const signer = await startSigner({
+    socket,
+    backend: {
+      source: new LocalKeysetStore(paths.state),
+      signer: mode === 'kmsSim' ? new SimulatedKms(keys) : keys,
+      describe: paths.keyset,
+    },
+    settings: resolveSettings(),
+    log: jsonLog({ minLevel: 'warn' }),
+  });
+  close = () => signer.close();
+  return { target: `unix://${socket}`, pid: process.pid };
+}
+
+/** The signature alone: the backend's sign call for the same key, in a loop, for `minMs`. */
+async function signLoop(minMs: number): Promise<{ calls: number; cpuMs: number }> {
+  if (key === undefined || keys === undefined) throw new Error('signLoop needs a signer host');
+  const header = encodeHeader(key.alg, key.kid);
+  const inputs = Array.from({ length: 32 }, (_, i) => Buffer.from(`${header}.${benchClaims(i)}`));
+  const cpu0 = cpuMs();
+  const t0 = performance.now();
+  let calls = 0;
+  while (performance.now() - t0 < minMs) {
+    await keys.sign(key, inputs[calls % inputs.length] as Buffer);
+    calls += 1;
+  }
+  return { calls, cpuMs: cpuMs() - cpu0 };
+}
+
+/** The simulated backend's latencies since the last call, summarised, and forgotten. */
+function takeBackendLatencies(): LatencySummary | null {
+  const summary = backendLatencies.length === 0 ? null : summarizeLatencies(backendLatencies);
+  backendLatencies.length = 0;
+  return summary;
+}
+
+serveRequests(
+  async (request: WorkerRequest) => {
+    switch (request.type) {
+      case 'start':
+        return start(request.mode as HostMode, request.keySpec as KeySpec);
+      case 'cpu':
+        return {
+          cpuMs: cpuMs(),
+          signatureCpuMs: inSitu.cpuMs,
+          signatures: inSitu.signatures,
+        } satisfies HostCpu;
+      case 'signLoop':
+        return signLoop(request.minMs as number);
+      case 'backendLatencies':
+        return takeBackendLatencies();
+      default:
+        throw new Error(`unknown request ${request.type}`);
+    }
+  },
+  async () => {
+    await close?.();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  },
+);
