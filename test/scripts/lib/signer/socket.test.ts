@@ -85,12 +85,18 @@ describe('socket file', () => {
     const shared = join(dir, 'shared');
     await mkdir(shared, { recursive: true });
     await chmod(shared, 0o770);
-    await expect(start(join(shared, 'signer.sock'))).rejects.toMatchObject({ code: 'SIGNER_SOCKET_DIR_UNSAFE' });
+    await expect(start(join(shared, 'signer.sock'))).rejects.toMatchObject({
+      code: 'SIGNER_SOCKET_DIR_UNSAFE',
+    });
     await chmod(shared, 0o1777);
-    await expect(start(join(shared, 'signer.sock'))).rejects.toMatchObject({ code: 'SIGNER_SOCKET_DIR_UNSAFE' });
+    await expect(start(join(shared, 'signer.sock'))).rejects.toMatchObject({
+      code: 'SIGNER_SOCKET_DIR_UNSAFE',
+    });
     const linked = join(dir, 'linked');
     await symlink(join(dir, 'new'), linked);
-    await expect(start(join(linked, 'signer.sock'))).rejects.toMatchObject({ code: 'SIGNER_SOCKET_DIR_UNSAFE' });
+    await expect(start(join(linked, 'signer.sock'))).rejects.toMatchObject({
+      code: 'SIGNER_SOCKET_DIR_UNSAFE',
+    });
   });
 
   it('removes the socket on shutdown', async () => {
