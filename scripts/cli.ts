@@ -3,10 +3,10 @@
  * `scripts/commands/<name>.ts` and exports `register(program, io)`.
  */
 import { Command, CommanderError } from 'commander';
-import { type Io, processIo } from './lib/cli-support.ts';
+import packageJson from '../package.json' with { type: 'json' };
+import { type Io, printJson, processIo, type Register } from './lib/cli-support.ts';
 
-/** A command module: adds its subcommand to the program. */
-export type Register = (program: Command, io: Io, setExit: (code: number) => void) => void;
+export type { Register } from './lib/cli-support.ts';
 
 /**
  * Every command, by the name a user types, in `--help` order. Only the module of the command being
@@ -26,17 +26,23 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   'key-sync': () => import('./commands/key-sync.ts'),
   simulate: () => import('./commands/simulate.ts'),
   bench: () => import('./commands/bench.ts'),
+  audit: () => import('./commands/audit.ts'),
 };
 
 /** Builds the program with every command registered. Exported for tests. */
 export async function buildProgram(io: Io, setExit: (code: number) => void, only?: string): Promise<Command> {
   const program = new Command('irsa-anywhere')
     .description('IAM Roles for Service Accounts for any Kubernetes cluster.')
+    .version(packageJson.version, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   const selected =
-    only !== undefined && Object.hasOwn(COMMANDS, only) ? [COMMANDS[only]] : Object.values(COMMANDS);
+    only !== undefined && Object.hasOwn(COMMANDS, only)
+      ? [COMMANDS[only]]
+      : only === '--version' || only === '-V'
+        ? []
+        : Object.values(COMMANDS);
   for (const load of selected) {
     if (load === undefined) continue;
     const { register } = await load();
@@ -59,7 +65,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    throw error;
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0) return 0;
+    // Commander already printed its usage line on stderr; --json still gets its JSON on stdout.
+    if (argv.includes('--json')) {
+      printJson(io, {
+        ok: false,
+        code: error.code === 'commander.missingMandatoryOptionValue' ? 'FLAG_MISSING' : 'FLAG_INVALID',
+        message: error.message.replace(/^error: /, ''),
+        fix: 'Run the command with --help for its usage.',
+      });
+    }
+    return 2;
   }
 }

@@ -4,7 +4,7 @@
  */
 
 import { IrsaError } from '#core/errors.ts';
-import type { Register } from '../cli.ts';
+import type { Register } from '../lib/cli-support.ts';
 import { runCommand } from '../lib/cli-support.ts';
 
 export const register: Register = (program, io, setExit) => {

@@ -4,11 +4,10 @@
  * (`scripts/lib/apiserver/`); this file only wires flags.
  */
 import type { Command } from 'commander';
-import type { Register } from '../cli.ts';
-import { DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_KEY_DIR, DEFAULT_SIGNER_SOCKET, DISTROS } from '../lib/apiserver/types.ts';
-import { type Io, runCommand } from '../lib/cli-support.ts';
+import { backupDirOption, dryRunOption, jsonOption } from '../lib/cli-options.ts';
+import { type Io, type Register, runCommand } from '../lib/cli-support.ts';
 
 // The manifest editors (YAML, diff) are loaded by the actions, not when the command is registered:
 // `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
@@ -40,6 +39,7 @@ interface RollbackFlags {
   distro: string;
   file?: string;
   backupDir: string;
+  dryRun?: boolean;
   json?: boolean;
 }
 
@@ -64,35 +64,43 @@ export const register: Register = (program: Command, io: Io, setExit) => {
       'where the format holds one value per flag (kubeadm v1beta3, Talos), replace the old issuer and key ' +
         'file instead of failing (tokens for the old ones stop verifying)',
     )
-    .option('--backup-dir <dir>', 'where backups are kept', DEFAULT_BACKUP_DIR)
-    .option('--dry-run', 'print the diff and change nothing')
-    .option('--json', 'print the result as JSON')
+    .addOption(backupDirOption('where backups are kept'))
+    .addOption(dryRunOption('print the diff and change nothing'))
+    .addOption(jsonOption('print the result as JSON'))
     .option('--skip-preflight', 'do not check that the signer socket or key files exist')
     .action(async (flags: ConfigureFlags) => {
       setExit(
-        await runCommand(io, async () => {
-          const { parseDistro, runConfigure } = await editors();
-          const distro = parseDistro(flags.distro);
-          const settings = normalizeSettings({
-            issuer: flags.issuer,
-            mode: flags.mode,
-            signerSocket: flags.signerSocket,
-            keyDir: flags.keyDir,
-            audiences: flags.audiences?.split(',') ?? [],
-            ...(flags.kubernetesVersion !== undefined ? { kubernetesVersion: flags.kubernetesVersion } : {}),
-            allowReplace: flags.allowReplace === true,
-          });
-          await runConfigure(io, {
-            distro,
-            settings,
-            ...(flags.file !== undefined ? { file: flags.file } : {}),
-            backupDir: flags.backupDir,
-            dryRun: flags.dryRun === true,
-            json: flags.json === true,
-            skipPreflight: flags.skipPreflight === true,
-            now: () => new Date(),
-          });
-        }),
+        await runCommand(
+          io,
+          async () => {
+            const { parseDistro, runConfigure } = await editors();
+            const distro = parseDistro(flags.distro);
+            const settings = normalizeSettings({
+              issuer: flags.issuer,
+              mode: flags.mode,
+              signerSocket: flags.signerSocket,
+              keyDir: flags.keyDir,
+              audiences: flags.audiences?.split(',') ?? [],
+              ...(flags.kubernetesVersion !== undefined
+                ? { kubernetesVersion: flags.kubernetesVersion }
+                : {}),
+              allowReplace: flags.allowReplace === true,
+              // The kind + local flow: a kind config, then the copied kubeadm manifest of that node.
+              allowLoopbackHttp: distro === 'kind' || (distro === 'kubeadm' && flags.file !== undefined),
+            });
+            await runConfigure(io, {
+              distro,
+              settings,
+              ...(flags.file !== undefined ? { file: flags.file } : {}),
+              backupDir: flags.backupDir,
+              dryRun: flags.dryRun === true,
+              json: flags.json === true,
+              skipPreflight: flags.skipPreflight === true,
+              now: () => new Date(),
+            });
+          },
+          { json: flags.json },
+        ),
       );
     });
   apiserver
@@ -100,20 +108,26 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .description('Restore the config file from the newest backup configure made.')
     .option('--distro <distro>', 'whose default file to restore', 'kubeadm')
     .option('--file <path>', 'file to restore')
-    .option('--backup-dir <dir>', 'where backups are kept', DEFAULT_BACKUP_DIR)
-    .option('--json', 'print the result as JSON')
+    .addOption(backupDirOption('where backups are kept'))
+    .addOption(dryRunOption('print the diff the restore would make and change nothing'))
+    .addOption(jsonOption('print the result as JSON'))
     .action(async (flags: RollbackFlags) => {
       setExit(
-        await runCommand(io, async () => {
-          const { parseDistro, runRollback } = await editors();
-          await runRollback(io, {
-            distro: parseDistro(flags.distro),
-            ...(flags.file !== undefined ? { file: flags.file } : {}),
-            backupDir: flags.backupDir,
-            json: flags.json === true,
-            now: () => new Date(),
-          });
-        }),
+        await runCommand(
+          io,
+          async () => {
+            const { parseDistro, runRollback } = await editors();
+            await runRollback(io, {
+              distro: parseDistro(flags.distro),
+              ...(flags.file !== undefined ? { file: flags.file } : {}),
+              backupDir: flags.backupDir,
+              json: flags.json === true,
+              dryRun: flags.dryRun === true,
+              now: () => new Date(),
+            });
+          },
+          { json: flags.json },
+        ),
       );
     });
 };

@@ -1,9 +1,9 @@
 /** `irsa-anywhere bench` (`npm run bench`): the benchmarks, as a table or as one JSON object. */
 import { fileURLToPath } from 'node:url';
-import type { Register } from '../cli.ts';
 import { renderReport } from '../lib/bench/render.ts';
 import { DEFAULT_ROUND_MS, DEFAULT_ROUNDS, runBenchmarks } from '../lib/bench/run.ts';
-import { parseIntFlag, runCommand } from '../lib/cli-support.ts';
+import { jsonOption } from '../lib/cli-options.ts';
+import { parseIntFlag, type Register, runCommand } from '../lib/cli-support.ts';
 
 interface BenchFlags {
   json?: boolean;
@@ -19,7 +19,7 @@ export const register: Register = (program, io, setExit) => {
     .description(
       'Measure the signer (warm CPU per call, KMS-shaped load), the kms backend, CLI start, Lambda bundles and steady-state AWS requests against their floors and targets (run from the repository; see docs/benchmarks.md).',
     )
-    .option('--json', 'print only the report as one JSON object on stdout (progress goes to stderr)')
+    .addOption(jsonOption('print only the report as one JSON object on stdout (progress goes to stderr)'))
     .option(
       '--rounds <n>',
       'rounds of the server benchmarks (each figure is the median)',
@@ -32,15 +32,19 @@ export const register: Register = (program, io, setExit) => {
     )
     .action(async (flags: BenchFlags) => {
       setExit(
-        await runCommand(io, async () => {
-          const report = await runBenchmarks({
-            root: REPO_ROOT,
-            rounds: parseIntFlag('--rounds', flags.rounds, 1, 51),
-            roundMs: parseIntFlag('--round-ms', flags.roundMs, 100, 10_000),
-            progress: (message) => io.err(`bench: ${message}`),
-          });
-          io.out(flags.json ? JSON.stringify(report, null, 2) : renderReport(report));
-        }),
+        await runCommand(
+          io,
+          async () => {
+            const report = await runBenchmarks({
+              root: REPO_ROOT,
+              rounds: parseIntFlag('--rounds', flags.rounds, 1, 51),
+              roundMs: parseIntFlag('--round-ms', flags.roundMs, 100, 10_000),
+              progress: (message) => io.err(`bench: ${message}`),
+            });
+            io.out(flags.json ? JSON.stringify(report, null, 2) : renderReport(report));
+          },
+          { json: flags.json },
+        ),
       );
     });
 };

@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
-import type { Register } from '../cli.ts';
-import { ExitCode, type Io, printJson, runCommand } from '../lib/cli-support.ts';
+import { jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
+import { ExitCode, type Io, printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import type { DoctorDeps, DoctorOptions } from '../lib/doctor/types.ts';
 
 interface DoctorFlags {
@@ -68,7 +68,7 @@ export function registerDoctor(
     program
       .command('doctor')
       .description('Check the IRSA chain end to end and say how to fix what is broken.')
-      .option('--stack <name>', 'deployed stack: the issuer and OIDC provider come from its outputs')
+      .addOption(stackOption('deployed stack: the issuer and OIDC provider come from its outputs'))
       .option('--issuer <url>', 'issuer URL to check (instead of --stack)')
       .option('--token <file>', 'a service-account token to verify (e.g. copied from a pod)')
       .option('--role-arn <arn>', 'IAM role whose trust policy to evaluate')
@@ -76,29 +76,33 @@ export function registerDoctor(
       .option('--service-account <sa>', 'service account name')
       .option('--kubeconfig <file>', 'check the cluster too, and request a token with the TokenRequest API')
       .option('--audience <aud>', 'token audience', 'sts.amazonaws.com')
-      .option('--region <region>', 'AWS region of the stack (default: AWS_REGION)')
+      .addOption(regionOption('AWS region of the stack (default: AWS_REGION)'))
       .option('--assume', 'call STS AssumeRoleWithWebIdentity for real')
-      .option('--json', 'print the checklist as JSON')
+      .addOption(jsonOption('print the checklist as JSON'))
       .action(async (flags: DoctorFlags) => {
         setExit(
-          await runCommand(io, async () => {
-            const options = doctorOptions(flags);
-            // Loaded here, not at registration: the checks pull in the AWS SDK and YAML, and
-            // `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
-            const { doctorExitCode, formatChecklist, runDoctor, summarize } = await import(
-              '../lib/doctor/runner.ts'
-            );
-            const results = await runDoctor(options, await makeDeps(options));
-            if (flags.json === true)
-              printJson(io, {
-                ok: doctorExitCode(results) === 0,
-                summary: summarize(results),
-                checks: results,
-              });
-            else io.out(formatChecklist(results));
-            const code = doctorExitCode(results);
-            if (code !== 0) throw new ExitCode(code);
-          }),
+          await runCommand(
+            io,
+            async () => {
+              const options = doctorOptions(flags);
+              // Loaded here, not at registration: the checks pull in the AWS SDK and YAML, and
+              // `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
+              const { doctorExitCode, formatChecklist, runDoctor, summarize } = await import(
+                '../lib/doctor/runner.ts'
+              );
+              const results = await runDoctor(options, await makeDeps(options));
+              if (flags.json === true)
+                printJson(io, {
+                  ok: doctorExitCode(results) === 0,
+                  summary: summarize(results),
+                  checks: results,
+                });
+              else io.out(formatChecklist(results));
+              const code = doctorExitCode(results);
+              if (code !== 0) throw new ExitCode(code);
+            },
+            { json: flags.json },
+          ),
         );
       });
   };

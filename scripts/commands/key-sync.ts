@@ -4,15 +4,23 @@
  * that run it. This file only wires flags and builds the AWS clients.
  */
 
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Register } from '../cli.ts';
-import { atomicWrite, DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
-import { DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
-import { ExitCode, type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
+import { DEFAULT_FILES, DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
+import { backupDirOption, dryRunOption, jsonOption, regionOption } from '../lib/cli-options.ts';
+import {
+  ExitCode,
+  type Io,
+  parseIntFlag,
+  type Register,
+  runCommand,
+  shutdownSignal,
+} from '../lib/cli-support.ts';
+import { changeFiles } from '../lib/file-change.ts';
 import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
 import { keySyncMetricsFor } from '../lib/metrics/key-sync-setup.ts';
+import { defaultBin } from '../lib/signer/paths.ts';
 
 // The AWS SDK and the manifest editor are loaded by the actions, not when the command is
 // registered: `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
@@ -31,6 +39,7 @@ interface SyncFlags {
   backupDir: string;
   region?: string;
   json?: boolean;
+  dryRun?: boolean;
   metricsAddress?: string;
   metricsAllowRemote?: boolean;
   metricsTextfile?: string;
@@ -53,8 +62,9 @@ function sourceOptions(command: Command): Command {
     .option('--distro <distro>', 'kube-apiserver config to update: kubeadm, k3s, rke2 or none', 'kubeadm')
     .option('--manifest <path>', 'that config file (default: the distro default)')
     .option('--audiences <list>', 'extra audiences for --api-audiences')
-    .option('--backup-dir <dir>', 'where config backups are kept', DEFAULT_BACKUP_DIR)
-    .option('--region <region>', 'AWS region of the stack (default: the SDK default chain)')
+    .addOption(backupDirOption('where config backups are kept'))
+    .addOption(regionOption('AWS region of the stack (default: the SDK default chain)'))
+    .addOption(dryRunOption('plan only: decrypt nothing, write nothing, print what would change'))
     .option(
       '--metrics-textfile <file.prom>',
       "write metrics for node_exporter's textfile collector after each pass",
@@ -93,7 +103,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
   )
     .option('--once', 'run one pass and exit (the systemd timer uses this)')
     .option('--interval <seconds>', 'seconds between passes when not --once', '300')
-    .option('--json', 'print each pass as JSON')
+    .addOption(jsonOption('print each pass as JSON'))
     .option(
       '--metrics-address <host:port|path>',
       'loop mode: serve Prometheus metrics (loopback or a Unix socket)',
@@ -101,56 +111,66 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .option('--metrics-allow-remote', 'allow --metrics-address on a non-loopback address')
     .action(async (flags: SyncFlags) => {
       setExit(
-        await runCommand(io, async () => {
-          const { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } = await loadRun();
-          const [{ syncOnce }, { S3Client }, { KMSClient }] = await Promise.all([
-            import('../lib/key-sync/sync.ts'),
-            import('@aws-sdk/client-s3'),
-            import('@aws-sdk/client-kms'),
-          ]);
-          const { cluster, distro } = parseSyncTarget(flags.cluster, flags.distro);
-          const metrics = await keySyncMetricsFor(flags);
-          const intervalMs = parseIntFlag('--interval', flags.interval, 10, 86_400) * 1000;
-          const state = await resolveState(flags);
-          const region = flags.region !== undefined ? { region: flags.region } : {};
-          const options = {
-            s3: new S3Client({ ...region, followRegionRedirects: true }),
-            kms: new KMSClient(region),
-            state,
-            cluster,
-            keyDir: flags.keyDir,
-            manifest:
-              distro === null
-                ? null
-                : {
-                    distro,
-                    ...(flags.manifest !== undefined ? { file: flags.manifest } : {}),
-                    audiences: flags.audiences?.split(',') ?? [],
-                    backupDir: flags.backupDir,
-                  },
-            now: () => new Date(),
-          };
-          const pass = metrics.wrap(syncOnce);
-          if (flags.once === true) {
-            printSyncReport(io, await pass(options), flags.json === true);
-            return;
-          }
-          const stop = new AbortController();
-          void shutdownSignal().then(() => stop.abort());
-          try {
-            const server = await metrics.listen();
-            if (server !== undefined) io.err(`metrics listening on ${server}`);
-            const failures = await runSyncLoop(
-              io,
-              options,
-              { intervalMs, json: flags.json === true, signal: stop.signal },
-              pass,
-            );
-            if (failures > 0) throw new ExitCode(1);
-          } finally {
-            await metrics.close();
-          }
-        }),
+        await runCommand(
+          io,
+          async () => {
+            const { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } = await loadRun();
+            const [{ syncOnce }, { S3Client }, { KMSClient }] = await Promise.all([
+              import('../lib/key-sync/sync.ts'),
+              import('@aws-sdk/client-s3'),
+              import('@aws-sdk/client-kms'),
+            ]);
+            const { cluster, distro } = parseSyncTarget(flags.cluster, flags.distro);
+            const metrics = await keySyncMetricsFor(flags);
+            const intervalMs = parseIntFlag('--interval', flags.interval, 10, 86_400) * 1000;
+            const state = await resolveState(flags);
+            const region = flags.region !== undefined ? { region: flags.region } : {};
+            const options = {
+              s3: new S3Client({ ...region, followRegionRedirects: true }),
+              kms: new KMSClient(region),
+              state,
+              cluster,
+              keyDir: flags.keyDir,
+              manifest:
+                distro === null
+                  ? null
+                  : {
+                      distro,
+                      ...(flags.manifest !== undefined ? { file: flags.manifest } : {}),
+                      audiences: flags.audiences?.split(',') ?? [],
+                      backupDir: flags.backupDir,
+                    },
+              now: () => new Date(),
+              dryRun: flags.dryRun === true,
+            };
+            // A dry run is one pass that writes nothing, not even the metrics textfile.
+            if (flags.dryRun === true) {
+              printSyncReport(io, await syncOnce(options), flags.json === true);
+              return;
+            }
+            const pass = metrics.wrap(syncOnce);
+            if (flags.once === true) {
+              printSyncReport(io, await pass(options), flags.json === true);
+              return;
+            }
+            const stop = new AbortController();
+            void shutdownSignal().then(() => stop.abort());
+            try {
+              const server = await metrics.listen();
+              if (server !== undefined) io.err(`metrics listening on ${server}`);
+              const failures = await runSyncLoop(
+                io,
+                options,
+                { intervalMs, json: flags.json === true, signal: stop.signal },
+                pass,
+              );
+              if (failures > 0) throw new ExitCode(1);
+            } finally {
+              await metrics.close();
+            }
+          },
+          { json: flags.json },
+        ),
       );
     });
 
@@ -160,7 +180,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .description(
       'Print (or --write) a systemd service and timer running key-sync --once with the same options.',
     )
-    .option('--bin <path>', 'absolute path of irsa-anywhere', '/usr/local/bin/irsa-anywhere')
+    .option('--bin <path>', 'absolute path of irsa-anywhere', defaultBin())
     .option('--every <span>', 'systemd time span between runs', '5min')
     .option('--unit-name <name>', 'unit name (without .service/.timer)', 'irsa-anywhere-key-sync')
     .option('--write', 'write the units into --unit-dir instead of printing them')
@@ -169,9 +189,12 @@ export const register: Register = (program: Command, io: Io, setExit) => {
       setExit(
         await runCommand(io, async () => {
           const flags = { ...keySync.opts<SyncFlags>(), ...own } as TimerFlags;
+          const manifest = flags.manifest ?? DEFAULT_FILES[flags.distro as keyof typeof DEFAULT_FILES];
           const options = validateTimerOptions({
             bin: flags.bin,
             args: await validatedArgs(flags),
+            dirs: [resolve(flags.keyDir), resolve(flags.backupDir)],
+            writable: manifest === undefined ? [] : [dirname(resolve(manifest))],
             interval: flags.every,
             unitName: flags.unitName,
           });
@@ -180,9 +203,27 @@ export const register: Register = (program: Command, io: Io, setExit) => {
             io.out(`# ${options.unitName}.service\n${service}\n# ${options.unitName}.timer\n${timer}`);
             return;
           }
-          await atomicWrite(`${flags.unitDir}/${options.unitName}.service`, service, 0o644);
-          await atomicWrite(`${flags.unitDir}/${options.unitName}.timer`, timer, 0o644);
-          io.out(`wrote ${flags.unitDir}/${options.unitName}.service and .timer`);
+          const results = await changeFiles(
+            [
+              {
+                path: `${flags.unitDir}/${options.unitName}.service`,
+                content: service,
+                write: { mode: 0o644 },
+              },
+              { path: `${flags.unitDir}/${options.unitName}.timer`, content: timer, write: { mode: 0o644 } },
+            ],
+            { dryRun: flags.dryRun === true, backupDir: flags.backupDir, now: new Date() },
+          );
+          for (const result of results) {
+            if (!result.changed) io.out(`${result.path}: unchanged`);
+            else if (flags.dryRun === true)
+              io.out(`${result.diff}${result.path}: would change (dry run, nothing written)`);
+            else
+              io.out(
+                `wrote ${result.path}${result.backup === undefined ? '' : ` (previous version kept in ${result.backup})`}`,
+              );
+          }
+          if (flags.dryRun === true) return;
           io.out(`enable with: systemctl daemon-reload && systemctl enable --now ${options.unitName}.timer`);
         }),
       );

@@ -3,8 +3,8 @@ import { assertLocalDir } from '#adapters/local/local-config.ts';
 import { IrsaError } from '#core/errors.ts';
 import { activeKey } from '#core/planner.ts';
 import type { RotationReport } from '#core/rotation-run.ts';
-import type { Register } from '../cli.ts';
-import { type Io, parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
+import { dryRunOption, jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
+import { type Io, parseTimeFlag, printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import { confirmDestructive } from '../lib/confirm.ts';
 import { drillLocal } from '../lib/local-drill.ts';
 import { repairLocalClock, rotateLocal } from '../lib/local-issuer.ts';
@@ -16,6 +16,7 @@ interface RotateOptions {
   revoke?: string;
   at?: string;
   json?: boolean;
+  dryRun?: boolean;
   yes?: boolean;
   repairClock?: boolean;
   stack?: string;
@@ -38,75 +39,94 @@ export const register: Register = (program, io, setExit) => {
     .option('--at <iso-time>', 'drill: plan and print the steps as if at this time; writes nothing')
     .option('--yes', 'confirm --revoke of the active key (every token it signed stops verifying)')
     .option('--repair-clock', 'set every time in keyset.json that lies in the future to now')
-    .option('--json', 'print the steps as JSON')
-    .option('--stack <name>', 'a deployed stack: invoke its rotate function instead of rotating locally')
-    .option('--region <region>', 'AWS region of --stack (default: AWS_REGION)')
+    .addOption(dryRunOption('local: plan only, print the steps that are due and write nothing'))
+    .addOption(jsonOption('print the steps as JSON'))
+    .addOption(stackOption('a deployed stack: invoke its rotate function instead of rotating locally'))
+    .addOption(regionOption('AWS region of --stack (default: AWS_REGION)'))
     .action(async (opts: RotateOptions) => {
       setExit(
-        await runCommand(io, async () => {
-          if (opts.now && opts.revoke !== undefined) {
-            throw new IrsaError(
-              'USAGE_CONFLICT',
-              '--now and --revoke cannot be combined.',
-              'Run rotate --revoke <kid> alone: it makes a new key active when it revokes the active one.',
-            );
-          }
-          if (opts.stack !== undefined) {
-            if (opts.at !== undefined) {
+        await runCommand(
+          io,
+          async () => {
+            if (opts.now && opts.revoke !== undefined) {
               throw new IrsaError(
                 'USAGE_CONFLICT',
-                '--at cannot be used with --stack.',
-                'The deployed function runs at the current time; drop --at.',
+                '--now and --revoke cannot be combined.',
+                'Run rotate --revoke <kid> alone: it makes a new key active when it revokes the active one.',
               );
             }
-            if (opts.revoke !== undefined) {
+            if (opts.dryRun === true && (opts.stack !== undefined || opts.repairClock === true)) {
+              throw new IrsaError(
+                'USAGE_CONFLICT',
+                `--dry-run plans a local rotation; it cannot be combined with ${opts.stack !== undefined ? '--stack' : '--repair-clock'}.`,
+                'Run `irsa-anywhere status --stack <name>` to see what is due on a stack, or drop --dry-run.',
+              );
+            }
+            if (opts.stack !== undefined) {
+              if (opts.at !== undefined) {
+                throw new IrsaError(
+                  'USAGE_CONFLICT',
+                  '--at cannot be used with --stack.',
+                  'The deployed function runs at the current time; drop --at.',
+                );
+              }
+              if (opts.revoke !== undefined) {
+                await confirmDestructive(
+                  `Revoking ${opts.revoke} on ${opts.stack}: if it is the active key, every token it signed fails at once.`,
+                  opts.yes === true,
+                );
+              }
+              // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
+              const { rotateStackCommand, stackClients } = await import('../lib/stack/commands.ts');
+              const options = { stack: opts.stack, now: opts.now === true, json: opts.json === true };
+              await rotateStackCommand(
+                io,
+                opts.revoke === undefined ? options : { ...options, revoke: opts.revoke },
+                stackClients(opts.region),
+              );
+              return;
+            }
+            await assertLocalDir(opts.dir);
+            const realNow = new Date();
+            if (opts.repairClock) {
+              const repaired = await repairLocalClock(opts.dir, realNow);
+              io.out(
+                repaired.length === 0
+                  ? 'no changes: no time lies in the future'
+                  : `set to now: ${repaired.join('; ')}`,
+              );
+              return;
+            }
+            const request = opts.now
+              ? { rotateNow: true }
+              : opts.revoke !== undefined
+                ? { revoke: opts.revoke }
+                : undefined;
+            // A dry run is the drill at the real time: plan only, nothing written.
+            if (opts.at !== undefined || opts.dryRun === true) {
+              const at = opts.at === undefined ? realNow : parseTimeFlag('--at', opts.at);
+              printReport(io, await drillLocal(opts.dir, at, realNow, request), at, opts.json === true, true);
+              return;
+            }
+            // --now and --revoke are the repairs for a lost key file, so only a plain run needs them all.
+            const { current } = await checkLocalState(opts.dir, realNow, { keyFiles: request === undefined });
+            const active = activeKey(current?.keyset ?? null);
+            if (opts.revoke !== undefined && active?.kid === opts.revoke) {
               await confirmDestructive(
-                `Revoking ${opts.revoke} on ${opts.stack}: if it is the active key, every token it signed fails at once.`,
+                `${opts.revoke} is the ACTIVE key: revoking it makes every token it signed fail at once.`,
                 opts.yes === true,
               );
             }
-            // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
-            const { rotateStackCommand, stackClients } = await import('../lib/stack/commands.ts');
-            const options = { stack: opts.stack, now: opts.now === true, json: opts.json === true };
-            await rotateStackCommand(
+            printReport(
               io,
-              opts.revoke === undefined ? options : { ...options, revoke: opts.revoke },
-              stackClients(opts.region),
+              await rotateLocal(opts.dir, realNow, request),
+              realNow,
+              opts.json === true,
+              false,
             );
-            return;
-          }
-          await assertLocalDir(opts.dir);
-          const realNow = new Date();
-          if (opts.repairClock) {
-            const repaired = await repairLocalClock(opts.dir, realNow);
-            io.out(
-              repaired.length === 0
-                ? 'no changes: no time lies in the future'
-                : `set to now: ${repaired.join('; ')}`,
-            );
-            return;
-          }
-          const request = opts.now
-            ? { rotateNow: true }
-            : opts.revoke !== undefined
-              ? { revoke: opts.revoke }
-              : undefined;
-          if (opts.at !== undefined) {
-            const at = parseTimeFlag('--at', opts.at);
-            printReport(io, await drillLocal(opts.dir, at, realNow, request), at, opts.json === true, true);
-            return;
-          }
-          // --now and --revoke are the repairs for a lost key file, so only a plain run needs them all.
-          const { current } = await checkLocalState(opts.dir, realNow, { keyFiles: request === undefined });
-          const active = activeKey(current?.keyset ?? null);
-          if (opts.revoke !== undefined && active?.kid === opts.revoke) {
-            await confirmDestructive(
-              `${opts.revoke} is the ACTIVE key: revoking it makes every token it signed fail at once.`,
-              opts.yes === true,
-            );
-          }
-          printReport(io, await rotateLocal(opts.dir, realNow, request), realNow, opts.json === true, false);
-        }),
+          },
+          { json: opts.json },
+        ),
       );
     });
 };

@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
-import type { Register } from '../cli.ts';
-import { type Io, parseIntFlag, runCommand, shutdownSignal } from '../lib/cli-support.ts';
+import { backupDirOption, dryRunOption, regionOption } from '../lib/cli-options.ts';
+import { type Io, parseIntFlag, type Register, runCommand, shutdownSignal } from '../lib/cli-support.ts';
 import { checkLocalState } from '../lib/local-state.ts';
 import { parseMetricsAddress } from '../lib/metrics/address.ts';
 import type { SignerBackend } from '../lib/signer/backends.ts';
@@ -14,7 +14,7 @@ import { parseStateUrl, resolveSettings, type SignerSettings } from '../lib/sign
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
 import type { ServeFlags } from '../lib/signer/install.ts';
 import { jsonLog, type LogLevel } from '../lib/signer/log.ts';
-import { DEFAULT_BIN, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from '../lib/signer/paths.ts';
+import { defaultBin, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from '../lib/signer/paths.ts';
 import { DEFAULT_SOCKET, parseSocket } from '../lib/signer/socket.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -41,7 +41,7 @@ function addServeOptions(command: Command): Command {
   return command
     .option('--backend <kms|local>', 'kms: keyset in S3, keys in KMS; local: a local issuer directory', 'kms')
     .option('--state <s3-url>', 'kms backend: the keyset, s3://<state bucket>/keyset.json')
-    .option('--region <region>', 'kms backend: AWS region of the stack (default: from the environment)')
+    .addOption(regionOption('kms backend: AWS region of the stack (default: from the environment)'))
     .option('--dir <dir>', 'local backend: the local issuer directory')
     .option('--socket <path|@name>', 'Unix socket path, or @name for an abstract socket', DEFAULT_SOCKET)
     .option(
@@ -167,6 +167,7 @@ interface InstallOptions extends ServeOptions {
   bin: string;
   user: string;
   dryRun?: boolean;
+  backupDir: string;
 }
 
 async function install(opts: InstallOptions, io: Io): Promise<void> {
@@ -198,7 +199,10 @@ async function install(opts: InstallOptions, io: Io): Promise<void> {
   }
   const path =
     typeof opts.write === 'string' ? opts.write : opts.staticPod ? STATIC_POD_PATH : SYSTEMD_UNIT_PATH;
-  const result = await writeInstallFile(path, content, { dryRun: opts.dryRun === true });
+  const result = await writeInstallFile(path, content, {
+    dryRun: opts.dryRun === true,
+    backupDir: opts.backupDir,
+  });
   if (!result.changed) {
     io.out(`${path}: unchanged`);
     return;
@@ -249,13 +253,14 @@ export const register: Register = (program, io, setExit) => {
     )
     .option('--static-pod', 'a static pod manifest instead of a systemd unit')
     .option('--image <image>', 'with --static-pod: a container image that has irsa-anywhere')
-    .option('--bin <path>', 'path of irsa-anywhere on the node', DEFAULT_BIN)
+    .option('--bin <path>', 'path of irsa-anywhere on the node', defaultBin())
     .option(
       '--user <name>',
       'user and group the signer runs as (kube-apiserver must reach the socket)',
       'root',
     )
-    .option('--dry-run', 'with --write: print the diff, write nothing')
+    .addOption(dryRunOption('with --write: print the diff, write nothing'))
+    .addOption(backupDirOption('with --write: where the previous version is kept (never beside it)'))
     .action(async (opts: InstallOptions) => {
       setExit(await runCommand(io, () => install(opts, io)));
     });

@@ -2,8 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Register } from '../cli.ts';
-import { EXIT, ExitCode, parseIntFlag, printJson, runCommand } from '../lib/cli-support.ts';
+import { jsonOption } from '../lib/cli-options.ts';
+import { EXIT, ExitCode, parseIntFlag, printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import { faultSuite, overlapOverSeeds } from '../lib/simulate/modes.ts';
 import { runSimulation, type SimulationReport, violations } from '../lib/simulate/simulation.ts';
 
@@ -102,31 +102,35 @@ export const register: Register = (program, io, setExit) => {
     .option('--seeds <from-to>', 'seeds for --overlap', '1-20')
     .option('--days <n>', 'virtual days per seed for --overlap', '7')
     .option('--faults', 'the crash and fault injection suite instead (from a repository checkout)')
-    .option('--json', 'print the report as JSON')
+    .addOption(jsonOption('print the report as JSON'))
     .action(async (opts: SimulateOptions) => {
       setExit(
-        await runCommand(io, async () => {
-          if (opts.overlap === true) return overlap(io, opts);
-          if (opts.faults === true) return faults(io, opts);
-          const years = parseIntFlag('--years', opts.years, 1, 50);
-          const seed = parseIntFlag('--seed', opts.seed, 0, 4_294_967_295);
-          const dir = await mkdtemp(join(tmpdir(), 'irsa-anywhere-simulate-'));
-          let report: SimulationReport;
-          try {
-            report = await runSimulation({
-              dir,
-              seed,
-              years,
-              revoke: opts.revoke === true,
-              fullRuns: opts.fullRuns === true,
-            });
-          } finally {
-            await rm(dir, { recursive: true, force: true });
-          }
-          if (opts.json) printJson(io, report);
-          else for (const line of summary(report)) io.out(line);
-          if (Object.values(violations(report)).some((count) => count > 0)) throw new ExitCode(EXIT.failed);
-        }),
+        await runCommand(
+          io,
+          async () => {
+            if (opts.overlap === true) return overlap(io, opts);
+            if (opts.faults === true) return faults(io, opts);
+            const years = parseIntFlag('--years', opts.years, 1, 50);
+            const seed = parseIntFlag('--seed', opts.seed, 0, 4_294_967_295);
+            const dir = await mkdtemp(join(tmpdir(), 'irsa-anywhere-simulate-'));
+            let report: SimulationReport;
+            try {
+              report = await runSimulation({
+                dir,
+                seed,
+                years,
+                revoke: opts.revoke === true,
+                fullRuns: opts.fullRuns === true,
+              });
+            } finally {
+              await rm(dir, { recursive: true, force: true });
+            }
+            if (opts.json) printJson(io, report);
+            else for (const line of summary(report)) io.out(line);
+            if (Object.values(violations(report)).some((count) => count > 0)) throw new ExitCode(EXIT.failed);
+          },
+          { json: opts.json },
+        ),
       );
     });
 };

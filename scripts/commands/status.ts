@@ -7,8 +7,8 @@ import type { Keyset } from '#core/keyset.ts';
 import { assertNoFutureTimes } from '#core/keyset-clock.ts';
 import { nextTransition } from '#core/planner.ts';
 import type { RotationPolicy } from '#core/policy.ts';
-import type { Register } from '../cli.ts';
-import { EXIT, ExitCode, parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
+import { jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
+import { EXIT, ExitCode, parseTimeFlag, printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import { missingKeyProblems, repairClockCommand } from '../lib/local-state.ts';
 
 /** "3d 4h", "5h 2m", "40s": an age for people. */
@@ -54,56 +54,85 @@ async function localProblems(dir: string, keyset: Keyset, now: Date): Promise<Ir
   return problems;
 }
 
+/** The flags of `status`. */
+type StatusFlags = {
+  dir: string;
+  at?: string;
+  json?: boolean;
+  stack?: string;
+  fleet?: string;
+  region?: string;
+};
+
 export const register: Register = (program, io, setExit) => {
   program
     .command('status')
     .description('Show the keys, their states and ages, and the next transition.')
     .option('--dir <dir>', 'local issuer directory', '.irsa-anywhere')
     .option('--at <iso-time>', 'as if at this time')
-    .option('--json', 'print as JSON')
-    .option('--stack <name>', 'a deployed stack instead of the local directory (reads its outputs)')
-    .option('--region <region>', 'AWS region of --stack (default: AWS_REGION)')
-    .action(async (opts: { dir: string; at?: string; json?: boolean; stack?: string; region?: string }) => {
+    .addOption(jsonOption('print as JSON'))
+    .addOption(stackOption('a deployed stack instead of the local directory (reads its outputs)'))
+    .option('--fleet <name>', 'a fleet stack: its member clusters, active keys, last publish, alarms')
+    .addOption(regionOption('AWS region of --stack or --fleet (default: AWS_REGION)'))
+    .action(async (opts: StatusFlags) => {
       setExit(
-        await runCommand(io, async () => {
-          if (opts.stack !== undefined) {
-            // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
-            const { stackClients, statusStackCommand } = await import('../lib/stack/commands.ts');
-            const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
-            const options = { stack: opts.stack, json: opts.json === true, now: at };
-            await statusStackCommand(io, options, stackClients(opts.region));
-            return;
-          }
-          await assertLocalDir(opts.dir);
-          const { policy } = await readLocalConfig(opts.dir);
-          const current = await composeLocal(opts.dir).store.read();
-          const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
-          if (current === null) return;
-          // Problems are judged on the real clock even when --at asks "what will it look like then".
-          const problems = await localProblems(opts.dir, current.keyset, new Date());
-          const status = keysetStatus(current.keyset, policy, now);
-          if (opts.json) {
-            printJson(io, {
-              ...status,
-              problems: problems.map((p) => ({ code: p.code, message: p.message, fix: p.fix })),
-            });
-            if (problems.length > 0) throw new ExitCode(EXIT.failed);
-            return;
-          }
-          io.out(`issuer: ${status.issuer}`);
-          io.out(`${'KID'.padEnd(44)}  ${'ALG'.padEnd(5)}  ${'STATE'.padEnd(8)}  AGE`);
-          for (const key of status.keys) {
+        await runCommand(
+          io,
+          async () => {
+            if (opts.fleet !== undefined) {
+              const stack = await import('../lib/stack/commands.ts');
+              const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+              const clients = {
+                ...stack.fleetClients(opts.region),
+                lambda: stack.stackClients(opts.region).lambda,
+              };
+              await stack.statusFleetCommand(
+                io,
+                { fleet: opts.fleet, json: opts.json === true, now: at },
+                clients,
+              );
+              return;
+            }
+            if (opts.stack !== undefined) {
+              // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
+              const { stackClients, statusStackCommand } = await import('../lib/stack/commands.ts');
+              const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+              const options = { stack: opts.stack, json: opts.json === true, now: at };
+              await statusStackCommand(io, options, stackClients(opts.region));
+              return;
+            }
+            await assertLocalDir(opts.dir);
+            const { policy } = await readLocalConfig(opts.dir);
+            const current = await composeLocal(opts.dir).store.read();
+            const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+            if (current === null) return;
+            // Problems are judged on the real clock even when --at asks "what will it look like then".
+            const problems = await localProblems(opts.dir, current.keyset, new Date());
+            const status = keysetStatus(current.keyset, policy, now);
+            if (opts.json) {
+              printJson(io, {
+                ...status,
+                problems: problems.map((p) => ({ code: p.code, message: p.message, fix: p.fix })),
+              });
+              if (problems.length > 0) throw new ExitCode(EXIT.failed);
+              return;
+            }
+            io.out(`issuer: ${status.issuer}`);
+            io.out(`${'KID'.padEnd(44)}  ${'ALG'.padEnd(5)}  ${'STATE'.padEnd(8)}  AGE`);
+            for (const key of status.keys) {
+              io.out(
+                `${key.kid.padEnd(44)}  ${key.alg.padEnd(5)}  ${(key.state + (key.revoked ? '!' : '')).padEnd(8)}  ${formatAge(key.ageSeconds)}`,
+              );
+            }
+            io.out(`last publish: ${status.lastPublish?.at ?? 'never'}`);
             io.out(
-              `${key.kid.padEnd(44)}  ${key.alg.padEnd(5)}  ${(key.state + (key.revoked ? '!' : '')).padEnd(8)}  ${formatAge(key.ageSeconds)}`,
+              `next: ${status.next === null ? 'nothing scheduled' : `${status.next.description} at ${status.next.at}`}`,
             );
-          }
-          io.out(`last publish: ${status.lastPublish?.at ?? 'never'}`);
-          io.out(
-            `next: ${status.next === null ? 'nothing scheduled' : `${status.next.description} at ${status.next.at}`}`,
-          );
-          for (const problem of problems) io.err(`error ${formatError(problem)}`);
-          if (problems.length > 0) throw new ExitCode(EXIT.failed);
-        }),
+            for (const problem of problems) io.err(`error ${formatError(problem)}`);
+            if (problems.length > 0) throw new ExitCode(EXIT.failed);
+          },
+          { json: opts.json },
+        ),
       );
     });
 };

@@ -1,6 +1,5 @@
 /** `irsa-anywhere token mint`: a projected service-account token from the local issuer. */
-import type { Register } from '../cli.ts';
-import { parseIntFlag, parseTimeFlag, runCommand } from '../lib/cli-support.ts';
+import { parseIntFlag, parseTimeFlag, type Register, runCommand } from '../lib/cli-support.ts';
 import { mintLocalToken } from '../lib/local-issuer.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];

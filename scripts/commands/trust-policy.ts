@@ -2,8 +2,7 @@
 import { validateIssuerUrl } from '#core/issuer.ts';
 import { assertServiceAccountName } from '#core/projected-token.ts';
 import { buildTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
-import type { Register } from '../cli.ts';
-import { printJson, runCommand } from '../lib/cli-support.ts';
+import { printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import { createRoleCommand } from '../lib/stack/create-role.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];

@@ -3,8 +3,8 @@ import { IrsaError } from '#core/errors.ts';
 import { issuerHostPath, validateIssuerUrl } from '#core/issuer.ts';
 import { evaluateTrustPolicy } from '#core/trust-policy.ts';
 import { verifyToken } from '#core/verify-token.ts';
-import type { Register } from '../cli.ts';
-import { EXIT, ExitCode, parseTimeFlag, printJson, runCommand } from '../lib/cli-support.ts';
+import { jsonOption } from '../lib/cli-options.ts';
+import { EXIT, ExitCode, parseTimeFlag, printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import { fetchJson } from '../lib/fetch-json.ts';
 import { readTextInput } from '../lib/read-input.ts';
 
@@ -40,68 +40,78 @@ export const register: Register = (program, io, setExit) => {
     .option('--audience <aud>', 'accepted audience (repeatable); default sts.amazonaws.com', collect)
     .option('--trust-policy <file>', 'also evaluate this IAM role trust policy against the token')
     .option('--at <iso-time>', 'verify as if at this time (testing)')
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption('print the result as JSON'))
     .action(async (opts: VerifyOptions) => {
       setExit(
-        await runCommand(io, async () => {
-          const issuer = validateIssuerUrl(opts.issuer, { allowLoopbackHttp: true });
-          const token = (await readTextInput(opts.token, 'token', 1_000_000)).trim();
-          const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
-          let verified: Awaited<ReturnType<typeof verifyToken>>;
-          try {
-            verified = await verifyToken(token, {
-              issuer,
-              audiences: opts.audience ?? ['sts.amazonaws.com'],
-              now,
-              fetchJson: (url) => fetchJson(url),
-            });
-          } catch (error) {
-            if (opts.json && error instanceof IrsaError) {
-              printJson(io, { accepted: false, code: error.code, message: error.message, fix: error.fix });
-              throw new ExitCode(EXIT.failed);
+        await runCommand(
+          io,
+          async () => {
+            const issuer = validateIssuerUrl(opts.issuer, { allowLoopbackHttp: true });
+            const token = (await readTextInput(opts.token, 'token', 1_000_000)).trim();
+            const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+            let verified: Awaited<ReturnType<typeof verifyToken>>;
+            try {
+              verified = await verifyToken(token, {
+                issuer,
+                audiences: opts.audience ?? ['sts.amazonaws.com'],
+                now,
+                fetchJson: (url) => fetchJson(url),
+              });
+            } catch (error) {
+              if (opts.json && error instanceof IrsaError) {
+                printJson(io, {
+                  ok: false,
+                  accepted: false,
+                  code: error.code,
+                  message: error.message,
+                  fix: error.fix,
+                });
+                throw new ExitCode(EXIT.failed);
+              }
+              throw error;
             }
-            throw error;
-          }
-          let trust: { allowed: boolean; reasons: string[] } | undefined;
-          if (opts.trustPolicy !== undefined) {
-            const policyText = await readTextInput(opts.trustPolicy, 'trust policy', 100_000);
-            const providerArn = providerArnsIn(policyText, issuer)[0];
-            trust =
-              providerArn === undefined
-                ? {
-                    allowed: false,
-                    reasons: [
-                      `No Federated principal in the policy names the OIDC provider for ${issuerHostPath(issuer)}. Fix: use irsa-anywhere trust-policy to generate it.`,
-                    ],
-                  }
-                : evaluateTrustPolicy(policyText, {
-                    providerArn,
-                    issuer,
-                    claims: { sub: verified.claims.sub, aud: verified.claims.aud },
-                  });
-          }
-          const accepted = trust?.allowed ?? true;
-          if (opts.json) {
-            printJson(io, {
-              accepted,
-              kid: verified.header.kid,
-              alg: verified.header.alg,
-              sub: verified.claims.sub,
-              aud: verified.claims.aud,
-              exp: verified.claims.exp,
-              trustPolicy: trust,
-            });
-          } else {
-            io.out(
-              `token: ACCEPTED (sub ${verified.claims.sub}, kid ${verified.header.kid}, ${verified.header.alg}, expires ${new Date(verified.claims.exp * 1000).toISOString()})`,
-            );
-            if (trust !== undefined) {
-              io.out(`trust policy: ${trust.allowed ? 'ALLOWS' : 'DENIES'} this token`);
-              for (const reason of trust.reasons) io.out(`  - ${reason}`);
+            let trust: { allowed: boolean; reasons: string[] } | undefined;
+            if (opts.trustPolicy !== undefined) {
+              const policyText = await readTextInput(opts.trustPolicy, 'trust policy', 100_000);
+              const providerArn = providerArnsIn(policyText, issuer)[0];
+              trust =
+                providerArn === undefined
+                  ? {
+                      allowed: false,
+                      reasons: [
+                        `No Federated principal in the policy names the OIDC provider for ${issuerHostPath(issuer)}. Fix: use irsa-anywhere trust-policy to generate it.`,
+                      ],
+                    }
+                  : evaluateTrustPolicy(policyText, {
+                      providerArn,
+                      issuer,
+                      claims: { sub: verified.claims.sub, aud: verified.claims.aud },
+                    });
             }
-          }
-          if (!accepted) throw new ExitCode(EXIT.failed);
-        }),
+            const accepted = trust?.allowed ?? true;
+            if (opts.json) {
+              printJson(io, {
+                accepted,
+                kid: verified.header.kid,
+                alg: verified.header.alg,
+                sub: verified.claims.sub,
+                aud: verified.claims.aud,
+                exp: verified.claims.exp,
+                trustPolicy: trust,
+              });
+            } else {
+              io.out(
+                `token: ACCEPTED (sub ${verified.claims.sub}, kid ${verified.header.kid}, ${verified.header.alg}, expires ${new Date(verified.claims.exp * 1000).toISOString()})`,
+              );
+              if (trust !== undefined) {
+                io.out(`trust policy: ${trust.allowed ? 'ALLOWS' : 'DENIES'} this token`);
+                for (const reason of trust.reasons) io.out(`  - ${reason}`);
+              }
+            }
+            if (!accepted) throw new ExitCode(EXIT.failed);
+          },
+          { json: opts.json },
+        ),
       );
     });
 };

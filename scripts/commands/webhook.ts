@@ -3,8 +3,8 @@
  * values) for `kubectl apply -f -`.
  */
 import type { Command } from 'commander';
-import type { Register } from '../cli.ts';
-import { type Io, runCommand } from '../lib/cli-support.ts';
+import { regionOption } from '../lib/cli-options.ts';
+import { type Io, type Register, runCommand } from '../lib/cli-support.ts';
 
 interface ManifestFlags {
   namespace: string;
@@ -22,16 +22,15 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .command('manifests')
     .description('Print the webhook manifests as YAML for `kubectl apply -f -`.')
     .option('--namespace <ns>', 'namespace for the webhook', 'irsa-system')
-    .option('--region <region>', 'AWS region injected into pods as AWS_REGION / AWS_DEFAULT_REGION')
+    .addOption(regionOption('AWS region injected into pods as AWS_REGION / AWS_DEFAULT_REGION'))
     .option('--image <image>', 'webhook image (pinned by default)')
     .option('--helm-values', 'print values for the community Helm chart instead')
     .action(async (flags: ManifestFlags) => {
       setExit(
         await runCommand(io, async () => {
           // Loaded here, not at registration: YAML is not needed for `--help`.
-          const { renderHelmValues, renderManifests, validateWebhookOptions } = await import(
-            '../lib/webhook/manifests.ts'
-          );
+          const { renderManifests, validateWebhookOptions } = await import('../lib/webhook/manifests.ts');
+          const { renderHelmValues } = await import('../lib/webhook/helm-values.ts');
           const options = validateWebhookOptions(flags);
           io.out(flags.helmValues === true ? renderHelmValues(options) : renderManifests(options));
         }),

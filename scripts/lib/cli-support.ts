@@ -1,6 +1,7 @@
 /**
  * Shared plumbing for CLI commands: one way to report errors, print data and exit.
  */
+import type { Command } from 'commander';
 import { errorClassOf, formatError, IrsaError } from '#core/errors.ts';
 
 /** Exit codes: 0 ok, 1 a check or operation failed, 2 bad usage or bad input. */
@@ -18,6 +19,12 @@ export const processIo: Io = {
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
 };
 
+/**
+ * A command module's entry point: adds its subcommand to the program. Lives here, not in cli.ts,
+ * so commands and the program that loads them do not import each other.
+ */
+export type Register = (program: Command, io: Io, setExit: (code: number) => void) => void;
+
 /** Thrown by a command to exit with a given code after it has printed its own report. */
 export class ExitCode extends Error {
   constructor(readonly code: number) {
@@ -25,17 +32,45 @@ export class ExitCode extends Error {
   }
 }
 
+/** What a failed command prints on stdout with `--json`. */
+export interface JsonFailure {
+  ok: false;
+  code: string;
+  message: string;
+  fix: string;
+}
+
+/** The `--json` failure object for an error (`UNEXPECTED` for one without a registered code). */
+export function jsonFailure(error: unknown): JsonFailure {
+  if (error instanceof IrsaError) {
+    return { ok: false, code: error.code, message: error.message, fix: error.fix };
+  }
+  return {
+    ok: false,
+    code: 'UNEXPECTED',
+    message: error instanceof Error ? error.message : String(error),
+    fix: 'This is a bug or an unhandled environment problem; report it with the command and its output.',
+  };
+}
+
 /**
  * Runs a command body and maps failures to a one-line message and an exit code, so every command
- * fails the same way: `error <CODE>: <what> — <fix>` on stderr.
+ * fails the same way: `error <CODE>: <what> — <fix>` on stderr, the exit class from the error-code
+ * registry, and with `--json` (`options.json`) also `{"ok": false, "code", "message", "fix"}` on
+ * stdout so a script reading stdout always gets JSON.
  */
-export async function runCommand(io: Io, body: () => Promise<void> | void): Promise<number> {
+export async function runCommand(
+  io: Io,
+  body: () => Promise<void> | void,
+  options: { json?: boolean | undefined } = {},
+): Promise<number> {
   try {
     await body();
     return EXIT.ok;
   } catch (error) {
     if (error instanceof ExitCode) return error.code;
     io.err(`error ${formatError(error)}`);
+    if (options.json === true) printJson(io, jsonFailure(error));
     return errorClassOf(error).exit;
   }
 }

@@ -43,6 +43,19 @@ const ISSUER_IF = {
     { 'Fn::Sub': cfn('https://#{Distribution.DomainName}#{PathPrefix}') },
   ],
 };
+/** The issuer of the stack: the fleet's domain plus the cluster path when it joins a fleet (docs/fleet.md). */
+const ISSUER = {
+  'Fn::If': [
+    'IsFleetMember',
+    {
+      'Fn::Sub': [
+        cfn('https://#{Host}/test'),
+        { Host: { 'Fn::ImportValue': { 'Fn::Sub': cfn('#{Fleet}-IssuerHost') } } },
+      ],
+    },
+    ISSUER_IF,
+  ],
+};
 
 describe('serverless package (offline)', () => {
   it('npx serverless --version answers offline', () => {
@@ -100,8 +113,23 @@ describe('serverless package (offline)', () => {
         'POWERTOOLS_LOG_LEVEL',
       ].sort(),
     );
-    expect(env.ISSUER_URL).toEqual(ISSUER_IF);
-    expect(env.CLUSTER_NAME).toBe('test');
+    expect(env.ISSUER_URL).toEqual(ISSUER);
+    // Every value the functions validate comes from a CloudFormation parameter with constraints.
+    expect(env.CLUSTER_NAME).toEqual({ Ref: 'ClusterName' });
+    expect(t.Parameters.ClusterName?.Default).toBe('test');
+    for (const [variable, parameter] of [
+      ['ROTATION_PERIOD_DAYS', 'RotationPeriodDays'],
+      ['PUBLISH_LEAD_HOURS', 'PublishLeadHours'],
+      ['MAX_TOKEN_LIFETIME_SECONDS', 'MaxTokenLifetimeSeconds'],
+      ['JWKS_MAX_AGE_SECONDS', 'JwksMaxAgeSeconds'],
+      ['NODE_SYNC_LAG_SECONDS', 'NodeSyncLagSeconds'],
+      ['KEY_DELETION_WINDOW_DAYS', 'KeyDeletionWindowDays'],
+      ['KEY_MODE', 'KeyMode'],
+      ['KEY_SPEC', 'KeySpec'],
+    ] as const) {
+      expect(env[variable], variable).toEqual({ Ref: parameter });
+      expect(t.Parameters[parameter], parameter).toBeDefined();
+    }
   });
 
   it('schedules rotate hourly by default', () => {
@@ -235,7 +263,9 @@ describe('issuer, bootstrap and OIDC provider', () => {
     expect(json(provider.Properties.ClientIdList)).toContain(cfn('#{ExtraAudiences}'));
     const bootstrap = resource(kms.template, 'BootstrapResource');
     expect(bootstrap.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['BootstrapLambdaFunction', 'Arn'] });
-    expect(bootstrap.Properties.Issuer).toEqual(ISSUER_IF);
+    expect(bootstrap.Properties.Issuer).toEqual(ISSUER);
+    // CloudFormation stops waiting for an answer after 330 s, not the default hour.
+    expect(bootstrap.Properties.ServiceTimeout).toBe(330);
   });
 
   it('params become CloudFormation parameters that refuse an issuer with a trailing slash, http or a scheme', () => {
@@ -256,6 +286,16 @@ describe('issuer, bootstrap and OIDC provider', () => {
       'x',
     ]) {
       expect(domain.test(bad), bad).toBe(false);
+    }
+  });
+
+  it('Rules (infra/rules.yml) reach the template: customDomain and certificateArn go together', () => {
+    for (const t of [kms.template, file.template]) {
+      expect(Object.keys(t.Rules ?? {}).sort()).toEqual([
+        'CertificateNeedsCustomDomain',
+        'CustomDomainNeedsCertificate',
+      ]);
+      expect(json(t.Rules?.CustomDomainNeedsCertificate)).toContain('CertificateArn');
     }
   });
 
@@ -291,7 +331,13 @@ describe('least privilege', () => {
   it('Resource "*" only for kms:CreateKey: AWS_KMS origin, SIGN_VERIFY, an allowed spec (StringEquals), no tags', () => {
     for (const { owner, doc } of policies(kms.template)) {
       for (const s of statements(doc).filter((x) => x.Resource === '*')) {
-        // The one other exception: listing, to find what an abandoned key intent left (no resource to scope).
+        // The exceptions: listing, which AWS grants only on * — the bootstrap's stack-removal sweep
+        // reads tags, and the rotation finds what an abandoned key intent left.
+        if (s.Sid === 'FindKeysTaggedForThisCluster') {
+          expect(owner).toBe('BootstrapRole');
+          expect(actions(s)).toEqual(['tag:GetResources']);
+          continue;
+        }
         if (s.Sid === 'FindKeysOfAbandonedIntents') {
           expect(actions(s).sort()).toEqual(['kms:ListKeys', 'tag:GetResources']);
           continue;
@@ -478,7 +524,7 @@ describe('alarms and outputs', () => {
         'RotateFunctionName',
       ]),
     );
-    expect(kms.template.Outputs.IssuerUrl?.Value).toEqual(ISSUER_IF);
+    expect(kms.template.Outputs.IssuerUrl?.Value).toEqual(ISSUER);
   });
 });
 

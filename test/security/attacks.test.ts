@@ -7,12 +7,15 @@
  * repeats the KMS checks on the policies moto stores.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { describe, expect, it } from 'vitest';
-import { composeRotation } from '#adapters/compose.ts';
+import { CreateKeyCommand, GetKeyPolicyCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AwsClients, composeAws, composeRotation, createAwsClients } from '#adapters/compose.ts';
 import { parseConfig } from '#core/config.ts';
 import { parseKeyset } from '#core/keyset-parse.ts';
 import { runRotation } from '#core/rotation-run.ts';
 import { type CustomResourceEvent, makeHandler } from '../../functions/bootstrap/app.ts';
+import { type Moto, motoAvailable, startMoto } from '../functions/rotate/moto-server.ts';
 import { DEFAULT_KEY_POLICY, FakeAws, type FakeKmsKey } from '../support/aws-fakes.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 import { evaluateKms, evaluateS3, type PolicyDocument, type Request, type Verdict } from './iam-eval.ts';
@@ -288,9 +291,7 @@ describe('attack 6: a forged custom-resource event changes nothing', () => {
     const answers: string[] = [];
     const lookups: string[] = [];
     const handler = makeHandler({
-      rotation,
-      store: rotation.store,
-      keys: rotation.keys,
+      load: () => ({ rotation, store: rotation.store, keys: rotation.keys }),
       put: async (url) => {
         answers.push(url);
       },
@@ -302,7 +303,7 @@ describe('attack 6: a forged custom-resource event changes nothing', () => {
           return status;
         },
       },
-    } as Parameters<typeof makeHandler>[0]);
+    });
     await runRotation(rotation);
     const snapshot = JSON.stringify([...aws.state.keys].map(([id, k]) => [id, k.state, k.tags]));
     const objects = JSON.stringify([...aws.state.objects].map(([id, o]) => [id, o.etag]));
@@ -424,5 +425,102 @@ describe('upgrade: keys of the previous release are repaired in place without in
     const { aws, keyId } = await bootstrapped(LEGACY_ENV);
     expect(aws.state.keys.get(keyId)?.policy).toBeUndefined();
     expect(aws.state.keys.get(keyId)?.tags['irsa-anywhere:cluster']).toBe('test');
+  });
+});
+
+const HAVE_MOTO = motoAvailable('the attack suite against moto_server (stored key and bucket policies)');
+
+describe.skipIf(!HAVE_MOTO)('the same attacks on what moto stores (moto does not evaluate IAM)', () => {
+  let moto: Moto;
+  let clients: AwsClients;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    clients = createAwsClients({ endpoint: moto.endpoint, region: REGION });
+    for (const client of [clients.kms, clients.s3]) {
+      client.config.credentials = async () => ({ accessKeyId: 'testing', secretAccessKey: 'testing' });
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  async function stored(keyId: string) {
+    const policy = await clients.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }));
+    const listed = await clients.kms.send(new ListResourceTagsCommand({ KeyId: keyId }));
+    const tags = Object.fromEntries((listed.Tags ?? []).map((t) => [t.TagKey ?? '', t.TagValue ?? '']));
+    const key: FakeKmsKey = { spec: 'ECC_NIST_P256', state: 'Enabled', tags, policy: policy.Policy ?? '' };
+    return key;
+  }
+
+  function verdict(who: Principal, action: string, keyId: string, key: FakeKmsKey): Verdict {
+    return evaluateKms(keyPolicy(key), who.identity, kmsRequest(who, action, keyId, key));
+  }
+
+  it('a key created by the adapter: its stored policy lets tagged nodes sign and nobody else', async () => {
+    const keys = composeAws(parseConfig(ENV), clients).keys;
+    const created = await keys.create('ECC_NIST_P256');
+    if (created.location.type !== 'kms') throw new Error('expected a kms key');
+    const keyId = created.location.keyId;
+    await keys.label?.(created.location, 'kid-1');
+    const key = await stored(keyId);
+    expect(key.tags).toEqual({
+      'irsa-anywhere:cluster': 'test',
+      'irsa-anywhere:managed-by': 'irsa-anywhere',
+      'irsa-anywhere:kid': 'kid-1',
+    });
+    denied(verdict(POWER_USER, 'kms:Sign', keyId, key), 'power user Sign (stored policy)');
+    denied(verdict({ ...node(), tags: {} }, 'kms:Sign', keyId, key), 'untagged principal (stored policy)');
+    denied(verdict(POWER_USER, 'kms:ScheduleKeyDeletion', keyId, key), 'power user ScheduleKeyDeletion');
+    allowed(verdict(node(), 'kms:Sign', keyId, key), 'tagged node Sign (stored policy)');
+  });
+
+  it('a key of the previous release is repaired in place (stored policy and tags)', async () => {
+    const created = await clients.kms.send(
+      new CreateKeyCommand({
+        KeySpec: 'ECC_NIST_P256',
+        KeyUsage: 'SIGN_VERIFY',
+        Tags: [
+          { TagKey: 'cluster', TagValue: 'test' },
+          { TagKey: 'managed-by', TagValue: 'irsa-anywhere' },
+          { TagKey: 'kid', TagValue: 'old-kid' },
+        ],
+      }),
+    );
+    const keyId = created.KeyMetadata?.KeyId ?? '';
+    // Before: moto's default policy (its own account's root may do kms:*), i.e. IAM decides.
+    const before = keyPolicy(await stored(keyId));
+    expect(before.Statement.some((st) => [st.Action].flat().includes('kms:*'))).toBe(true);
+    const record = {
+      kid: 'old-kid',
+      alg: 'ES256' as const,
+      keySpec: 'ECC_NIST_P256' as const,
+      state: 'active' as const,
+      publicKeySpki: '',
+      location: { type: 'kms' as const, keyId },
+      createdAt: '2026-01-01T00:00:00Z',
+    };
+    await composeAws(parseConfig(ENV), clients).keys.reconcile?.([record]);
+    const after = await stored(keyId);
+    expect(after.tags['irsa-anywhere:cluster']).toBe('test');
+    denied(verdict(POWER_USER, 'kms:Sign', keyId, after), 'after: power user Sign');
+    allowed(verdict(node(), 'kms:Sign', keyId, after), 'after: tagged node Sign');
+  });
+
+  it('the bucket policy as stored denies a power user writing the JWKS, and lets the rotate role', async () => {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: PUBLIC }));
+    const policy = policyOf(KMS, 'PublicBucketPolicy', 'PolicyDocument');
+    await clients.s3.send(new PutBucketPolicyCommand({ Bucket: PUBLIC, Policy: JSON.stringify(policy) }));
+    const out = await clients.s3.send(new GetBucketPolicyCommand({ Bucket: PUBLIC }));
+    const storedPolicy = JSON.parse(out.Policy ?? '{}') as PolicyDocument;
+    const put = (who: Principal) =>
+      evaluateS3(storedPolicy, who.identity, {
+        principalArn: who.arn,
+        action: 's3:PutObject',
+        resource: `arn:aws:s3:::${PUBLIC}/openid/v1/jwks`,
+        context: { 'aws:SecureTransport': 'true' },
+      });
+    denied(put(POWER_USER), 'power user PutObject (stored bucket policy)');
+    allowed(put(rotateRole()), 'rotate role PutObject (stored bucket policy)');
   });
 });

@@ -43,8 +43,9 @@ export const ADMIN_ACTIONS = [
 
 /**
  * What the account root keeps: enough to recover the key if the function roles are gone (read and
- * replace the policy) and to audit it (metadata, tags, the public half). Nothing that signs,
- * deletes, disables or retags: those need a new policy first, which CloudTrail records.
+ * replace the policy), to undo a deletion, and to audit it (metadata, tags, the public half).
+ * Nothing that signs, deletes, disables or retags: those need a new policy first, which CloudTrail
+ * records (docs/security.md).
  */
 export const ROOT_ACTIONS = [
   'kms:DescribeKey',
@@ -52,6 +53,7 @@ export const ROOT_ACTIONS = [
   'kms:PutKeyPolicy',
   'kms:ListResourceTags',
   'kms:GetPublicKey',
+  'kms:CancelKeyDeletion',
 ] as const;
 
 /** What the control-plane nodes may do. */

@@ -1,13 +1,13 @@
 /**
  * Deployment files for the signer on a control-plane node: a systemd unit that starts it before
  * kubelet (and so before the kube-apiserver static pod), or a static pod manifest. Rendering is
- * pure; `writeInstallFile` writes atomically, keeps a backup and changes nothing on a second run.
+ * pure; `writeInstallFile` writes through the file-change module (atomic, backup in the backup
+ * directory, nothing on a second run).
  */
-import { copyFile, readFile } from 'node:fs/promises';
-import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import { atomicWriteFile } from '#adapters/local/atomic-file.ts';
 import { IrsaError } from '#core/errors.ts';
+import { changeFiles, DEFAULT_BACKUP_DIR } from '../file-change.ts';
+import { awsCredentialLines, hardeningLines, systemdQuote } from '../systemd-hardening.ts';
 
 import { DEFAULT_BIN } from './paths.ts';
 
@@ -43,9 +43,28 @@ export function serveArgs(flags: ServeFlags): string[] {
   return args;
 }
 
-function systemdQuote(arg: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
-  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * Checks `--bin` and `--user` for the unit. systemd runs ExecStart without a shell or the user's
+ * PATH, so the path must be absolute; `nobody` owns files of other services' unmapped users, and
+ * systemd warns that running as it is unsafe, so a dedicated user (or root) is required.
+ */
+export function checkUnitOptions(options: { bin: string; user: string }): void {
+  if (!options.bin.startsWith('/') || /[\s%$"\\]/.test(options.bin)) {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `--bin must be an absolute path without spaces, "%" or "$", got "${options.bin}".`,
+      'Pass --bin /usr/local/bin/irsa-anywhere (see `command -v irsa-anywhere`).',
+    );
+  }
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(options.user) || options.user === 'nobody') {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      options.user === 'nobody'
+        ? '--user nobody is refused: files of unmapped users belong to nobody, and systemd calls running as it unsafe.'
+        : `--user must be a user name, got "${options.user}".`,
+      'Pass --user root (the default) or a dedicated system user, e.g. useradd --system irsa-signer.',
+    );
+  }
 }
 
 function socketDir(socket: string): string | null {
@@ -62,6 +81,7 @@ function socketDir(socket: string): string | null {
 export function renderSystemdUnit(flags: ServeFlags, options: { bin?: string; user?: string } = {}): string {
   const bin = options.bin ?? DEFAULT_BIN;
   const user = options.user ?? 'root';
+  checkUnitOptions({ bin, user });
   const exec = [bin, ...serveArgs(flags)].map(systemdQuote).join(' ');
   const dir = socketDir(flags.socket);
   const runtime =
@@ -93,14 +113,14 @@ export function renderSystemdUnit(flags: ServeFlags, options: { bin?: string; us
     'KillSignal=SIGTERM',
     `User=${user}`,
     `Group=${user}`,
-    'UMask=0077',
     ...runtime,
-    'NoNewPrivileges=yes',
-    'ProtectSystem=strict',
-    'ProtectHome=yes',
-    'PrivateTmp=yes',
-    ...(dir !== null && dir !== '/run/irsa-anywhere' ? [`ReadWritePaths=${dir}`] : []),
-    ...(flags.backend === 'local' && flags.dir !== undefined ? [`ReadWritePaths=${flags.dir}`] : []),
+    ...(flags.backend === 'kms' ? awsCredentialLines() : []),
+    ...hardeningLines({
+      readWrite: [
+        ...(dir !== null && dir !== '/run/irsa-anywhere' ? [dir] : []),
+        ...(flags.backend === 'local' && flags.dir !== undefined ? [flags.dir] : []),
+      ],
+    }),
     '',
     '[Install]',
     'WantedBy=multi-user.target kubelet.service',
@@ -169,39 +189,24 @@ export interface WriteResult {
 }
 
 /**
- * Writes `content` to `path` atomically (0644). Unchanged content writes nothing; a changed file
- * is first copied to `<path>.bak`. With `dryRun`, only the diff is computed.
+ * Writes `content` to `path` through the file-change module (0644). Unchanged content writes
+ * nothing; a changed file is first copied into `backupDir`, never beside it (kubelet would run a
+ * `.bak` in its manifests directory as a second pod). With `dryRun`, only the diff is computed.
  */
 export async function writeInstallFile(
   path: string,
   content: string,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; backupDir?: string; now?: Date } = {},
 ): Promise<WriteResult> {
-  let before: string | null = null;
-  try {
-    before = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new IrsaError('INSTALL_READ_FAILED', `Cannot read ${path}.`, 'Check the path and permissions.', {
-        cause: error,
-      });
-    }
-  }
-  if (before === content) return { changed: false, diff: '' };
-  const diff = createTwoFilesPatch(
-    path,
-    path,
-    before ?? '',
-    content,
-    before === null ? '(new file)' : '',
-    '',
-  );
-  if (options.dryRun) return { changed: true, diff };
-  let backup: string | undefined;
-  if (before !== null) {
-    backup = `${path}.bak`;
-    await copyFile(path, backup);
-  }
-  await atomicWriteFile(path, content, { mode: 0o644 });
-  return { changed: true, diff, ...(backup === undefined ? {} : { backup }) };
+  const [result] = await changeFiles([{ path, content, write: { mode: 0o644 } }], {
+    dryRun: options.dryRun === true,
+    backupDir: options.backupDir ?? DEFAULT_BACKUP_DIR,
+    now: options.now ?? new Date(),
+  });
+  if (result === undefined || !result.changed) return { changed: false, diff: '' };
+  return {
+    changed: true,
+    diff: result.diff,
+    ...(result.backup === undefined ? {} : { backup: result.backup }),
+  };
 }

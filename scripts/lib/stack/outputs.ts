@@ -29,6 +29,8 @@ export interface StackOutputs {
   nodePolicyArn?: string;
   /** Every output, by OutputKey. */
   all: Record<string, string>;
+  /** The stack's CloudFormation parameters, by ParameterKey (e.g. `AlarmTopicArn`). */
+  parameters: Record<string, string>;
 }
 
 const REQUIRED = {
@@ -68,6 +70,34 @@ export async function describeStackOutputs(
   cfn: CloudFormationClient,
   stackName: string,
 ): Promise<StackOutputs> {
+  const { status, all, parameters } = await describeReadyStack(cfn, stackName, Object.values(REQUIRED));
+  const result: StackOutputs = {
+    stackName,
+    stackStatus: status,
+    issuerUrl: all.IssuerUrl ?? '',
+    jwksUri: all.JwksUri ?? '',
+    oidcProviderArn: all.OidcProviderArn ?? '',
+    stateBucketName: all.StateBucketName ?? '',
+    rotateFunctionName: all.RotateFunctionName ?? '',
+    all,
+    parameters,
+  };
+  if (all.PublicBucketName !== undefined) result.publicBucketName = all.PublicBucketName;
+  if (all.NodePolicyArn !== undefined) result.nodePolicyArn = all.NodePolicyArn;
+  return result;
+}
+
+/**
+ * DescribeStacks for one stack that must be usable (a `*_COMPLETE` status, not deleted or rolled
+ * back) and must have each of the `required` OutputKeys. Returns its status, every output and
+ * every parameter (by ParameterKey).
+ * Throws `STACK_NOT_FOUND`, `STACK_DESCRIBE_FAILED`, `STACK_NOT_READY` or `STACK_OUTPUT_MISSING`.
+ */
+export async function describeReadyStack(
+  cfn: CloudFormationClient,
+  stackName: string,
+  required: readonly string[],
+): Promise<{ status: string; all: Record<string, string>; parameters: Record<string, string> }> {
   validateStackName(stackName);
   let response: DescribeStacksCommandOutput;
   try {
@@ -112,7 +142,7 @@ export async function describeStackOutputs(
     if (output.OutputKey !== undefined && output.OutputValue !== undefined)
       all[output.OutputKey] = output.OutputValue;
   }
-  const missing = Object.values(REQUIRED).filter((key) => all[key] === undefined || all[key] === '');
+  const missing = required.filter((key) => all[key] === undefined || all[key] === '');
   if (missing.length > 0) {
     throw new IrsaError(
       'STACK_OUTPUT_MISSING',
@@ -121,17 +151,10 @@ export async function describeStackOutputs(
       { detail: { missing } },
     );
   }
-  const result: StackOutputs = {
-    stackName,
-    stackStatus: status,
-    issuerUrl: all.IssuerUrl ?? '',
-    jwksUri: all.JwksUri ?? '',
-    oidcProviderArn: all.OidcProviderArn ?? '',
-    stateBucketName: all.StateBucketName ?? '',
-    rotateFunctionName: all.RotateFunctionName ?? '',
-    all,
-  };
-  if (all.PublicBucketName !== undefined) result.publicBucketName = all.PublicBucketName;
-  if (all.NodePolicyArn !== undefined) result.nodePolicyArn = all.NodePolicyArn;
-  return result;
+  const parameters: Record<string, string> = {};
+  for (const parameter of stack.Parameters ?? []) {
+    if (parameter.ParameterKey !== undefined)
+      parameters[parameter.ParameterKey] = parameter.ResolvedValue ?? parameter.ParameterValue ?? '';
+  }
+  return { status, all, parameters };
 }

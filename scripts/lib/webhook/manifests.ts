@@ -243,7 +243,8 @@ export const FAILURE_POLICY_NOTE = [
   'Two replicas reduce the window; `irsa-anywhere doctor --kubeconfig` checks the webhook is installed.',
 ];
 
-function comment(lines: readonly string[]): string {
+/** YAML comment lines. */
+export function comment(lines: readonly string[]): string {
   return lines.map((line) => (line === '' ? '#' : `# ${line}`)).join('\n');
 }
 
@@ -251,35 +252,4 @@ function comment(lines: readonly string[]): string {
 export function renderManifests(options: WebhookOptions): string {
   const docs = buildWebhookManifests(options).map((object) => stringify(object, { lineWidth: 0 }).trimEnd());
   return `${comment(FAILURE_POLICY_NOTE)}\n---\n${docs.join('\n---\n')}\n`;
-}
-
-/** Values for the community chart (jkroepke/helm-charts `amazon-eks-pod-identity-webhook`). */
-export function buildHelmValues(options: WebhookOptions): Record<string, unknown> {
-  const at = options.image.lastIndexOf(':');
-  const slash = options.image.lastIndexOf('/');
-  const tagged = at > slash && !options.image.includes('@');
-  return {
-    image: tagged
-      ? { repository: options.image.slice(0, at), tag: options.image.slice(at + 1) }
-      : { repository: options.image },
-    replicaCount: 2,
-    mutatingWebhook: { failurePolicy: 'Ignore' },
-    config: {
-      annotationPrefix: 'eks.amazonaws.com',
-      tokenAudience: 'sts.amazonaws.com',
-      ...(options.region === undefined ? {} : { defaultAwsRegion: options.region }),
-    },
-    pki: { certManager: { enabled: true } },
-  };
-}
-
-/** Helm values YAML with the install command in a comment. */
-export function renderHelmValues(options: WebhookOptions): string {
-  const header = [
-    'Values for the community chart: https://github.com/jkroepke/helm-charts (amazon-eks-pod-identity-webhook).',
-    'helm repo add jkroepke https://jkroepke.github.io/helm-charts/',
-    `helm upgrade --install pod-identity-webhook jkroepke/amazon-eks-pod-identity-webhook --namespace ${options.namespace} --create-namespace -f values.yaml`,
-    'The chart excludes its own pods with an objectSelector; failurePolicy is set to Ignore (see docs/webhook.md).',
-  ];
-  return `${comment(header)}\n${stringify(buildHelmValues(options), { lineWidth: 0 })}`;
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { isIrsaError } from '#core/errors.ts';
+import { renderHelmValues } from '#scripts/lib/webhook/helm-values.ts';
 import {
   DEFAULT_WEBHOOK_IMAGE,
-  renderHelmValues,
   renderManifests,
   validateWebhookOptions,
 } from '#scripts/lib/webhook/manifests.ts';
@@ -115,7 +115,7 @@ describe('webhook manifests', () => {
     const values = parse(
       renderHelmValues(validateWebhookOptions({ region: 'us-east-1', image: 'example.com/w:v1' })),
     ) as Obj;
-    expect(at(values, 'image')).toEqual({ repository: 'example.com/w', tag: 'v1' });
+    expect(at(values, 'image')).toEqual({ registry: 'example.com', repository: 'w', tag: 'v1' });
     expect(at(values, 'config', 'defaultAwsRegion')).toBe('us-east-1');
     expect(at(values, 'mutatingWebhook', 'failurePolicy')).toBe('Ignore');
     expect(at(values, 'pki', 'certManager', 'enabled')).toBe(true);
