@@ -437,7 +437,9 @@ describe.skipIf(!HAVE_MOTO)('the same attacks on what moto stores (moto does not
   beforeAll(async () => {
     moto = await startMoto();
     clients = createAwsClients({ endpoint: moto.endpoint, region: REGION });
-    for (const client of [clients.kms, clients.s3]) {
+    // Every client of the Lambdas, including the single-attempt CreateKey client and tagging.
+    for (const client of [clients.kms, clients.s3, clients.kmsCreate, clients.tagging]) {
+      if (client === undefined) continue;
       client.config.credentials = async () => ({ accessKeyId: 'testing', secretAccessKey: 'testing' });
     }
   }, 60_000);
