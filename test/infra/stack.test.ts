@@ -294,6 +294,8 @@ describe('issuer, bootstrap and OIDC provider', () => {
       expect(Object.keys(t.Rules ?? {}).sort()).toEqual([
         'CertificateNeedsCustomDomain',
         'CustomDomainNeedsCertificate',
+        'FleetMemberUsesTheFleetDomain',
+        'KeepStandaloneIssuerNeedsFleet',
       ]);
       expect(json(t.Rules?.CustomDomainNeedsCertificate)).toContain('CertificateArn');
     }
