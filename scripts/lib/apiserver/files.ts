@@ -57,16 +57,31 @@ export async function assertWritable(path: string): Promise<void> {
   }
 }
 
+/** The temp file `atomicWrite` writes beside `name` before renaming it into place. */
+function tempFileName(name: string): string {
+  return `.${name}.irsa-anywhere-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/**
+ * The target and writer of a temp file `atomicWrite` left behind (a run killed between write and
+ * rename), or null for any other name.
+ */
+export function parseTempFileName(name: string): { target: string; pid: number } | null {
+  const match = /^\.(.+)\.irsa-anywhere-(\d+)-[0-9a-f]{8}\.tmp$/.exec(name);
+  return match === null ? null : { target: match[1] as string, pid: Number(match[2]) };
+}
+
 /**
  * Writes `data` to `path` atomically: a hidden temp file in the same directory (kubelet ignores
  * dot-files), fsync, rename over the target, fsync the directory. Keeps the existing file's mode and
  * owner; a new file gets `mode` (and so does an existing one with `forceMode`, e.g. a private key).
+ * With `keepOwner: false` the file belongs to this process's user and group whoever owned it before.
  */
 export async function atomicWrite(
   path: string,
   data: string | Uint8Array,
   mode = 0o644,
-  options: { forceMode?: boolean } = {},
+  options: { forceMode?: boolean; keepOwner?: boolean } = {},
 ): Promise<void> {
   const target = resolve(path);
   const dir = dirname(target);
@@ -79,16 +94,18 @@ export async function atomicWrite(
   } catch (error) {
     if (errnoOf(error) !== 'ENOENT') throw error;
   }
-  const temp = join(
-    dir,
-    `.${basename(target)}.irsa-anywhere-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
-  );
+  const temp = join(dir, tempFileName(basename(target)));
   try {
     const handle = await fs.open(temp, 'wx', finalMode);
     try {
       await handle.writeFile(data);
       await handle.chmod(finalMode);
-      if (owner !== undefined && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) {
+      const uid = process.geteuid?.();
+      const gid = process.getegid?.();
+      if (options.keepOwner === false) {
+        // Ours, explicitly: not a previous file's owner, not a setgid directory's group.
+        if (uid !== undefined && gid !== undefined) await handle.chown(uid, gid);
+      } else if (owner !== undefined && (owner.uid !== uid || owner.gid !== gid)) {
         await handle.chown(owner.uid, owner.gid);
       }
       await handle.sync();

@@ -25,6 +25,7 @@ import {
   SIGNING_KEY_FILE,
   VERIFICATION_BUNDLE_FILE,
 } from '../apiserver/types.ts';
+import { prepareKeyDir, removeStaleTemps } from './key-files.ts';
 import { privateKeyPem, verificationBundle } from './pem.ts';
 import type { StateLocation } from './source.ts';
 
@@ -190,20 +191,32 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   const signingPath = `${settings.keyDir}/${SIGNING_KEY_FILE}`;
   const bundlePath = `${settings.keyDir}/${VERIFICATION_BUNDLE_FILE}`;
 
+  // An existing key directory is checked (a real directory of ours, 0700) and cleared of the temp
+  // files a killed run left, before its key is read.
+  const keyDirExists = await fs.lstat(settings.keyDir).then(
+    () => true,
+    () => false,
+  );
+  if (keyDirExists) {
+    await prepareKeyDir(settings.keyDir);
+    await removeStaleTemps(settings.keyDir, [SIGNING_KEY_FILE, VERIFICATION_BUNDLE_FILE]);
+  }
   // Unwrap (the step most likely to fail) before writing anything, so a failure leaves the disk as it was.
   const needsKey = kidOfPrivatePem(await readOptional(signingPath)) !== active.kid;
   const pkcs8 = needsKey ? await unwrap(options, active) : null;
   let wroteBundle = false;
   let wroteSigningKey = false;
   try {
-    await fs.mkdir(settings.keyDir, { recursive: true, mode: 0o755 });
+    await prepareKeyDir(settings.keyDir);
+    // Every file with an explicit mode and this process's owner, never the previous file's.
+    const ours = { forceMode: true, keepOwner: false };
     // The bundle first: it already holds the new key when kube-apiserver restarts with it.
     if ((await readOptional(bundlePath)) !== bundle.pem) {
-      await atomicWrite(bundlePath, bundle.pem, 0o644);
+      await atomicWrite(bundlePath, bundle.pem, 0o644, ours);
       wroteBundle = true;
     }
     if (pkcs8 !== null) {
-      await atomicWrite(signingPath, privateKeyPem(pkcs8), 0o600, { forceMode: true });
+      await atomicWrite(signingPath, privateKeyPem(pkcs8), 0o600, ours);
       wroteSigningKey = true;
     }
   } finally {
