@@ -71,7 +71,6 @@ export const ERROR_CODES = {
   FLAG_MISSING: usage,
   INPUT_MISSING: usage,
   INPUT_TOO_LARGE: usage,
-  INSTALL_READ_FAILED: failed,
   INVOKE_PAYLOAD_INVALID: failed,
   ISSUER_EMPTY: usage,
   ISSUER_FRAGMENT: usage,

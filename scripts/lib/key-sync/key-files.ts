@@ -5,8 +5,8 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { parseTempFileName } from '#adapters/local/atomic-file.ts';
 import { IrsaError } from '#core/errors.ts';
-import { parseTempFileName } from '../apiserver/files.ts';
 
 function unsafe(dir: string, problem: string): IrsaError {
   return new IrsaError(

@@ -122,6 +122,19 @@ describe('key-sync', () => {
     t = setup();
   });
 
+  it('--dry-run decrypts nothing, writes nothing and names the files a pass would write', async () => {
+    const report = await syncOnce({ ...t.options, dryRun: true });
+    expect(kms.commandCalls(DecryptCommand)).toHaveLength(0);
+    expect(readdirSync(t.dir).sort()).toEqual(['kube-apiserver.yaml']);
+    expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
+    expect(report).toMatchObject({ wroteSigningKey: false, wroteBundle: false });
+    expect(report.dryRun?.wouldWrite.sort()).toEqual(
+      [join(t.keyDir, 'signing.key'), join(t.keyDir, 'verification.pem'), t.manifest].sort(),
+    );
+    expect(report.dryRun?.diff).toContain('+    - --service-account-issuer=');
+    expect(report.dryRun?.diff).not.toContain('PRIVATE KEY');
+  });
+
   it('installs the active key (0600 PKCS#8) and a bundle of every non-deleted key, then configures the manifest', async () => {
     const report = await syncOnce(t.options);
     const signing = join(t.keyDir, 'signing.key');
@@ -308,10 +321,7 @@ describe('key-sync files', () => {
   it('removes its own stale temp files at start, and nothing else', async () => {
     mkdirSync(t.keyDir, { mode: 0o700 });
     // A run killed between writing and renaming leaves these (pid 4194304 is above pid_max).
-    const stale = [
-      '.signing.key.irsa-anywhere-4194304-0badc0de.tmp',
-      '.verification.pem.irsa-anywhere-4194304-12345678.tmp',
-    ];
+    const stale = ['.signing.key.4194304-0badc0de0bad.tmp', '.verification.pem.4194304-123456789abc.tmp'];
     for (const name of stale) writeFileSync(join(t.keyDir, name), 'x', { mode: 0o600 });
     writeFileSync(join(t.keyDir, 'notes.txt'), 'keep');
     await syncOnce(t.options);
