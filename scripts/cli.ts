@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   'key-sync': () => import('./commands/key-sync.ts'),
   simulate: () => import('./commands/simulate.ts'),
   bench: () => import('./commands/bench.ts'),
+  audit: () => import('./commands/audit.ts'),
 };
 
 /** Builds the program with every command registered. Exported for tests. */

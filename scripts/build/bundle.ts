@@ -38,7 +38,7 @@ export async function buildBundle(outFile: string = join(ROOT, BUNDLE_PATH)): Pr
     target: 'node20.19',
     minify: true,
     legalComments: 'none',
-    define: { IRSA_EMBEDDED_PROTOS: JSON.stringify(protoDescriptors()) },
+    define: { IRSA_EMBEDDED_PROTOS: JSON.stringify(protoDescriptors()), IRSA_BUNDLED: 'true' },
     logLevel: 'warning',
   };
   // Pass 1 finds the packages our code imports; pass 2 bundles with them as lazy vendor units.

@@ -4,11 +4,11 @@
  * that run it. This file only wires flags and builds the AWS clients.
  */
 
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { atomicWrite, DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
-import { DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
+import { DEFAULT_FILES, DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
 import { jsonOption, regionOption } from '../lib/cli-options.ts';
 import {
   ExitCode,
@@ -20,6 +20,7 @@ import {
 } from '../lib/cli-support.ts';
 import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
 import { keySyncMetricsFor } from '../lib/metrics/key-sync-setup.ts';
+import { defaultBin } from '../lib/signer/paths.ts';
 
 // The AWS SDK and the manifest editor are loaded by the actions, not when the command is
 // registered: `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
@@ -171,7 +172,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .description(
       'Print (or --write) a systemd service and timer running key-sync --once with the same options.',
     )
-    .option('--bin <path>', 'absolute path of irsa-anywhere', '/usr/local/bin/irsa-anywhere')
+    .option('--bin <path>', 'absolute path of irsa-anywhere', defaultBin())
     .option('--every <span>', 'systemd time span between runs', '5min')
     .option('--unit-name <name>', 'unit name (without .service/.timer)', 'irsa-anywhere-key-sync')
     .option('--write', 'write the units into --unit-dir instead of printing them')
@@ -180,9 +181,12 @@ export const register: Register = (program: Command, io: Io, setExit) => {
       setExit(
         await runCommand(io, async () => {
           const flags = { ...keySync.opts<SyncFlags>(), ...own } as TimerFlags;
+          const manifest = flags.manifest ?? DEFAULT_FILES[flags.distro as keyof typeof DEFAULT_FILES];
           const options = validateTimerOptions({
             bin: flags.bin,
             args: await validatedArgs(flags),
+            dirs: [resolve(flags.keyDir), resolve(flags.backupDir)],
+            writable: manifest === undefined ? [] : [dirname(resolve(manifest))],
             interval: flags.every,
             unitName: flags.unitName,
           });

@@ -14,7 +14,7 @@ import { parseStateUrl, resolveSettings, type SignerSettings } from '../lib/sign
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
 import type { ServeFlags } from '../lib/signer/install.ts';
 import { jsonLog, type LogLevel } from '../lib/signer/log.ts';
-import { DEFAULT_BIN, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from '../lib/signer/paths.ts';
+import { defaultBin, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from '../lib/signer/paths.ts';
 import { DEFAULT_SOCKET, parseSocket } from '../lib/signer/socket.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -249,7 +249,7 @@ export const register: Register = (program, io, setExit) => {
     )
     .option('--static-pod', 'a static pod manifest instead of a systemd unit')
     .option('--image <image>', 'with --static-pod: a container image that has irsa-anywhere')
-    .option('--bin <path>', 'path of irsa-anywhere on the node', DEFAULT_BIN)
+    .option('--bin <path>', 'path of irsa-anywhere on the node', defaultBin())
     .option(
       '--user <name>',
       'user and group the signer runs as (kube-apiserver must reach the socket)',

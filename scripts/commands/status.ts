@@ -54,6 +54,16 @@ async function localProblems(dir: string, keyset: Keyset, now: Date): Promise<Ir
   return problems;
 }
 
+/** The flags of `status`. */
+type StatusFlags = {
+  dir: string;
+  at?: string;
+  json?: boolean;
+  stack?: string;
+  fleet?: string;
+  region?: string;
+};
+
 export const register: Register = (program, io, setExit) => {
   program
     .command('status')
@@ -62,12 +72,27 @@ export const register: Register = (program, io, setExit) => {
     .option('--at <iso-time>', 'as if at this time')
     .addOption(jsonOption('print as JSON'))
     .addOption(stackOption('a deployed stack instead of the local directory (reads its outputs)'))
-    .addOption(regionOption('AWS region of --stack (default: AWS_REGION)'))
-    .action(async (opts: { dir: string; at?: string; json?: boolean; stack?: string; region?: string }) => {
+    .option('--fleet <name>', 'a fleet stack: its member clusters, active keys, last publish, alarms')
+    .addOption(regionOption('AWS region of --stack or --fleet (default: AWS_REGION)'))
+    .action(async (opts: StatusFlags) => {
       setExit(
         await runCommand(
           io,
           async () => {
+            if (opts.fleet !== undefined) {
+              const stack = await import('../lib/stack/commands.ts');
+              const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
+              const clients = {
+                ...stack.fleetClients(opts.region),
+                lambda: stack.stackClients(opts.region).lambda,
+              };
+              await stack.statusFleetCommand(
+                io,
+                { fleet: opts.fleet, json: opts.json === true, now: at },
+                clients,
+              );
+              return;
+            }
             if (opts.stack !== undefined) {
               // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
               const { stackClients, statusStackCommand } = await import('../lib/stack/commands.ts');

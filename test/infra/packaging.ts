@@ -55,14 +55,18 @@ function withLock<T>(work: () => T): T {
   }
 }
 
-/** Packages the stack with the given serverless params. Throws with serverless' output on failure. */
-export function packageStack(params: Record<string, string> = {}): Packaged {
-  return withLock(() => packageUnlocked(params));
+/**
+ * Packages the stack with the given serverless params (and `config`, e.g. `serverless.fleet.yml`).
+ * Throws with serverless' output on failure.
+ */
+export function packageStack(params: Record<string, string> = {}, config?: string): Packaged {
+  return withLock(() => packageUnlocked(params, config));
 }
 
-function packageUnlocked(params: Record<string, string>): Packaged {
+function packageUnlocked(params: Record<string, string>, config: string | undefined): Packaged {
   const dir = mkdtempSync(join(tmpdir(), 'irsa-package-'));
   const args = ['serverless', 'package', '--stage', 'test', '--package', dir];
+  if (config !== undefined) args.push('--config', config);
   for (const [key, value] of Object.entries(params)) args.push(`--param=${key}=${value}`);
   const result = spawnSync('npx', args, {
     encoding: 'utf8',

@@ -43,6 +43,19 @@ const ISSUER_IF = {
     { 'Fn::Sub': cfn('https://#{Distribution.DomainName}#{PathPrefix}') },
   ],
 };
+/** The issuer of the stack: the fleet's domain plus the cluster path when it joins a fleet (docs/fleet.md). */
+const ISSUER = {
+  'Fn::If': [
+    'IsFleetMember',
+    {
+      'Fn::Sub': [
+        cfn('https://#{Host}/test'),
+        { Host: { 'Fn::ImportValue': { 'Fn::Sub': cfn('#{Fleet}-IssuerHost') } } },
+      ],
+    },
+    ISSUER_IF,
+  ],
+};
 
 /** Every inline role policy and managed policy of a template, with its owner. */
 const policies = (t: Template) => {
@@ -114,7 +127,7 @@ describe('serverless package (offline)', () => {
         'POWERTOOLS_LOG_LEVEL',
       ].sort(),
     );
-    expect(env.ISSUER_URL).toEqual(ISSUER_IF);
+    expect(env.ISSUER_URL).toEqual(ISSUER);
     expect(env.CLUSTER_NAME).toBe('test');
   });
 
@@ -282,7 +295,7 @@ describe('issuer, bootstrap and OIDC provider', () => {
     expect(json(provider.Properties.ClientIdList)).toContain(cfn('#{ExtraAudiences}'));
     const bootstrap = resource(kms.template, 'BootstrapResource');
     expect(bootstrap.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['BootstrapLambdaFunction', 'Arn'] });
-    expect(bootstrap.Properties.Issuer).toEqual(ISSUER_IF);
+    expect(bootstrap.Properties.Issuer).toEqual(ISSUER);
   });
 
   it('params become CloudFormation parameters that refuse an issuer with a trailing slash, http or a scheme', () => {
@@ -506,7 +519,7 @@ describe('alarms and outputs', () => {
         'RotateFunctionName',
       ]),
     );
-    expect(kms.template.Outputs.IssuerUrl?.Value).toEqual(ISSUER_IF);
+    expect(kms.template.Outputs.IssuerUrl?.Value).toEqual(ISSUER);
   });
 });
 

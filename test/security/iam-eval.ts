@@ -16,8 +16,13 @@
  *   (IAM only: AWS KMS ignores it in key policies, so it is dropped there), `aws:RequestTag/*`,
  *   `aws:TagKeys`, `aws:SecureTransport`, `kms:*`.
  *
+ * - `NotResource`, and policy variables (`${aws:PrincipalTag/...}` and other context keys) in
+ *   `Resource`/`NotResource`. A variable whose key the request lacks makes the whole statement not
+ *   apply (AWS: "the entire statement might be invalid"), which is why a policy that relies on a
+ *   variable in a Deny also needs a `Null` Deny for the missing key.
+ *
  * What it does NOT model: SCPs, permission boundaries, session policies, grants, VPC endpoint
- * policies, NotAction/NotResource/NotPrincipal, policy variables, the five-minute delay of tag
+ * policies, NotAction/NotPrincipal, the five-minute delay of tag
  * changes, or anything about cross-account access.
  */
 
@@ -28,6 +33,7 @@ export interface Statement {
   Principal?: unknown;
   Action: string | string[];
   Resource?: string | string[];
+  NotResource?: string | string[];
   Condition?: Record<string, Record<string, unknown>>;
 }
 
@@ -157,10 +163,36 @@ function actionMatches(statement: Statement, action: string): boolean {
   return list(statement.Action).some((pattern) => glob(pattern, action, true));
 }
 
-function resourceMatches(statement: Statement, resource: string, isResourcePolicy: boolean): boolean {
+/** Substitutes `${key}` policy variables from the context; null when a key is absent. */
+function substitute(pattern: string, context: Context): string | null {
+  let missing = false;
+  const out = pattern.replace(/\$\{([^}]+)\}/g, (_, key: string) => {
+    const value = context.get(key.toLowerCase());
+    if (value === undefined || value.length !== 1) {
+      missing = true;
+      return '';
+    }
+    return value[0] ?? '';
+  });
+  return missing ? null : out;
+}
+
+/** Whether the statement's Resource (or NotResource) covers the resource; null: a variable is unresolved. */
+function resourceMatches(
+  statement: Statement,
+  resource: string,
+  isResourcePolicy: boolean,
+  context: Context,
+): boolean | null {
   // A key policy's Resource is "*", meaning "this key".
-  if (statement.Resource === undefined) return isResourcePolicy;
-  return list(statement.Resource).some((pattern) => glob(pattern, resource));
+  if (statement.Resource === undefined && statement.NotResource === undefined) return isResourcePolicy;
+  const negated = statement.Resource === undefined;
+  const patterns = list(negated ? statement.NotResource : statement.Resource).map((p) =>
+    substitute(p, context),
+  );
+  if (patterns.some((p) => p === null)) return null;
+  const hit = patterns.some((pattern) => glob(pattern ?? '', resource));
+  return negated ? !hit : hit;
 }
 
 /** Who a resource-policy statement names: `direct` (the caller), `root` (the caller's account), or no one. */
@@ -184,7 +216,7 @@ function matching(
   return statements.filter(
     (s) =>
       actionMatches(s, request.action) &&
-      resourceMatches(s, request.resource, resourcePolicy) &&
+      resourceMatches(s, request.resource, resourcePolicy, context) === true &&
       conditionsHold(s, context),
   );
 }

@@ -18,6 +18,13 @@ const SLS_STAGE = ['$', '{sls:stage}'].join('');
 
 const TAGS = [
   { tag: '!Ref', resolve: (v: string) => ({ Ref: v }) },
+  { tag: '!Condition', resolve: (v: string) => ({ Condition: v }) },
+  { tag: '!ImportValue', resolve: (v: string) => ({ 'Fn::ImportValue': v }) },
+  {
+    tag: '!ImportValue',
+    collection: 'map' as const,
+    resolve: (map: { toJSON(): unknown }) => ({ 'Fn::ImportValue': map.toJSON() }),
+  },
   { tag: '!Sub', resolve: (v: string) => ({ 'Fn::Sub': v }) },
   { tag: '!GetAtt', resolve: (v: string) => ({ 'Fn::GetAtt': v.split('.') }) },
   ...['If', 'Equals', 'Not', 'And', 'Or', 'Split', 'Join', 'Select', 'Sub', 'GetAtt'].map((name) => ({
@@ -41,16 +48,38 @@ function serverlessDefaults(params: Record<string, string>): Record<string, stri
 
 /** The merged `Resources`, `Parameters`, `Conditions` and `Outputs` of infra/*.yml. */
 export interface RawTemplate {
+  /** The stack's name (`AWS::StackName`); `irsa-anywhere-<stage>` unless given. */
+  stackName?: string;
   Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, Json> }>;
   Parameters: Record<string, { Default?: string }>;
   Conditions: Record<string, Json>;
 }
 
-/** Reads infra/*.yml with serverless params (`${param:x}`) filled from defaults and `params`. */
-export function loadTemplate(params: Record<string, string> = {}): RawTemplate {
+/** The cluster stack's files in infra/ (without `.yml`). */
+const CLUSTER_FILES = ['parameters', 'buckets', 'cdn', 'iam', 'oidc', 'alarms'];
+/** The fleet stack's files (serverless.fleet.yml). */
+export const FLEET_FILES = ['fleet/parameters', 'fleet/bucket', 'fleet/cdn'];
+/** The fleet stack name the tests deploy, and what its exports resolve to. */
+export const FLEET_STACK = 'irsa-anywhere-fleet-prod';
+export const FLEET_BUCKET = 'irsa-anywhere-fleet-prod-fleetbucket';
+const FLEET_EXPORTS: Record<string, string> = {
+  [`${FLEET_STACK}-Bucket`]: FLEET_BUCKET,
+  [`${FLEET_STACK}-BucketArn`]: `arn:aws:s3:::${FLEET_BUCKET}`,
+  [`${FLEET_STACK}-IssuerHost`]: 'oidc.example.com',
+};
+
+/**
+ * Reads infra/*.yml (or `files`, e.g. {@link FLEET_FILES}) with serverless params (`${param:x}`)
+ * filled from defaults and `params`.
+ */
+export function loadTemplate(
+  params: Record<string, string> = {},
+  options: { files?: string[]; stackName?: string } = {},
+): RawTemplate {
   const values = serverlessDefaults(params);
   const merged: RawTemplate = { Resources: {}, Parameters: {}, Conditions: {} };
-  for (const file of ['parameters', 'buckets', 'cdn', 'iam', 'oidc', 'alarms']) {
+  if (options.stackName !== undefined) merged.stackName = options.stackName;
+  for (const file of options.files ?? CLUSTER_FILES) {
     let text = readFileSync(join(ROOT, 'infra', `${file}.yml`), 'utf8');
     text = text.replace(/\$\{param:(\w+)\}/g, (_, name: string) => values[name] ?? '');
     text = text.replaceAll(SLS_STAGE, STAGE);
@@ -80,14 +109,15 @@ function ref(template: RawTemplate, name: string): string {
     'AWS::AccountId': ACCOUNT,
     'AWS::Region': REGION,
     'AWS::Partition': 'aws',
-    'AWS::StackName': `irsa-anywhere-${STAGE}`,
+    'AWS::StackName': template.stackName ?? `irsa-anywhere-${STAGE}`,
     'AWS::StackId': `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/irsa-anywhere-${STAGE}/0a1b2c3d`,
   };
   if (name in pseudo) return pseudo[name] ?? '';
   const parameter = template.Parameters[name];
   if (parameter !== undefined) return String(parameter.Default ?? '');
   const type = template.Resources[name]?.Type;
-  if (type === 'AWS::S3::Bucket') return `irsa-anywhere-test-${name.toLowerCase()}`;
+  if (type === 'AWS::S3::Bucket')
+    return `${template.stackName ?? `irsa-anywhere-${STAGE}`}-${name.toLowerCase()}`;
   if (type === 'AWS::CloudFront::Distribution') return 'EDFDVBD6EXAMPLE';
   if (type === 'AWS::IAM::ManagedPolicy') return `arn:aws:iam::${ACCOUNT}:policy/${name}`;
   return name;
@@ -112,9 +142,20 @@ export function resolve(template: RawTemplate, value: Json): Json {
     const [name, attr] = record['Fn::GetAtt'] as [string, string];
     return attribute(template, name, attr);
   }
+  if ('Fn::ImportValue' in record) {
+    const name = String(r(record['Fn::ImportValue']));
+    const value = FLEET_EXPORTS[name];
+    if (value === undefined) throw new Error(`no export ${name} in the test deployment`);
+    return value;
+  }
   if ('Fn::Sub' in record) {
-    const text = String(record['Fn::Sub']);
+    const sub = record['Fn::Sub'];
+    const [text, vars] = Array.isArray(sub)
+      ? [String(sub[0]), r(sub[1]) as Record<string, Json>]
+      : [String(sub), {}];
     return text.replace(/\$\{([^}]+)\}/g, (_, inner: string) => {
+      if (inner.startsWith('!')) return `\${${inner.slice(1)}}`; // ${!Literal} is the literal ${Literal}
+      if (inner in vars) return String(vars[inner]);
       const [name, attr] = inner.split('.');
       return attr === undefined || inner.startsWith('AWS::')
         ? ref(template, inner)

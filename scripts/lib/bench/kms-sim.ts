@@ -9,7 +9,7 @@
  */
 import type { KeySpec } from '#core/keyset.ts';
 import type { KmsSimFigures, KmsSimRateFigures } from './report.ts';
-import { serverRound, startClient, startHost } from './signer.ts';
+import { serverSlice, startClient, startHost } from './signer.ts';
 import type { OpenRequest } from './signer-client.ts';
 import {
   achievedRate,
@@ -84,7 +84,7 @@ export async function benchKmsSim(options: {
     throw error;
   });
   try {
-    await serverRound(client, host, KMS_SIM_UNCAPPED_CONCURRENCY, 0, options.warmupCalls ?? 3_000);
+    await serverSlice(client, host, KMS_SIM_UNCAPPED_CONCURRENCY, 0, options.warmupCalls ?? 2_000);
     await host.worker.request({ type: 'backendLatencies' });
     const perRate = new Map<number, Array<Omit<KmsSimRateFigures, 'rate'>>>(
       KMS_SIM_RATES.map((r) => [r, []]),
@@ -95,7 +95,7 @@ export async function benchKmsSim(options: {
       options.progress?.(`kmsSim: round ${r + 1}/${options.rounds}`);
       for (const rate of rotated(alternatives, r)) {
         if (rate === 0) {
-          const { loop } = await serverRound(client, host, KMS_SIM_UNCAPPED_CONCURRENCY, options.roundMs);
+          const { loop } = await serverSlice(client, host, KMS_SIM_UNCAPPED_CONCURRENCY, options.roundMs);
           uncapped.ops.push(loop.opsPerSec);
           uncapped.p99.push(loop.p99Ms);
           await host.worker.request({ type: 'backendLatencies' });

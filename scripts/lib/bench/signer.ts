@@ -51,17 +51,40 @@ export function startClient(): Worker {
 export interface RoundCpu {
   cpuMsPerCall: number;
   signatureCpuMs: number;
-  loop: LoopSummary;
+  opsPerSec: number;
 }
 
-/** A closed-loop round against `host`, with the host's own CPU time per call. */
-export async function serverRound(
+/** What one slice of a round measured on a host: counter differences and the loop's size. */
+export interface SliceTotals {
+  cpuMs: number;
+  signatureCpuMs: number;
+  signatures: number;
+  calls: number;
+  elapsedMs: number;
+}
+
+/** Sums slices into one round's figures: totals divided, never an average of averages. */
+export function roundCpu(slices: readonly SliceTotals[]): RoundCpu {
+  const sum = (pick: (slice: SliceTotals) => number) =>
+    slices.reduce((total, slice) => total + pick(slice), 0);
+  const calls = sum((s) => s.calls);
+  const signatures = sum((s) => s.signatures);
+  if (calls === 0) throw new RangeError('a round with no call');
+  return {
+    cpuMsPerCall: sum((s) => s.cpuMs) / calls,
+    signatureCpuMs: signatures === 0 ? 0 : sum((s) => s.signatureCpuMs) / signatures,
+    opsPerSec: (calls * 1000) / sum((s) => s.elapsedMs),
+  };
+}
+
+/** A closed-loop slice against `host`, with the host's own CPU counters before and after. */
+export async function serverSlice(
   client: Worker,
   host: Host,
   concurrency: number,
   minMs: number,
   minCalls = 1,
-): Promise<RoundCpu> {
+): Promise<SliceTotals & { loop: LoopSummary }> {
   const cpu0 = await host.worker.request<HostCpu>({ type: 'cpu' });
   const loop = await client.request<LoopSummary>({
     type: 'closed',
@@ -71,12 +94,37 @@ export async function serverRound(
     minCalls,
   } satisfies ClosedRequest);
   const cpu1 = await host.worker.request<HostCpu>({ type: 'cpu' });
-  const signatures = cpu1.signatures - cpu0.signatures;
   return {
-    cpuMsPerCall: (cpu1.cpuMs - cpu0.cpuMs) / loop.calls,
-    signatureCpuMs: signatures === 0 ? 0 : (cpu1.signatureCpuMs - cpu0.signatureCpuMs) / signatures,
+    cpuMs: cpu1.cpuMs - cpu0.cpuMs,
+    signatureCpuMs: cpu1.signatureCpuMs - cpu0.signatureCpuMs,
+    signatures: cpu1.signatures - cpu0.signatures,
+    calls: loop.calls,
+    elapsedMs: loop.elapsedMs,
     loop,
   };
+}
+
+/** Slices per round: each server's round is cut into this many slices, interleaved with the others'. */
+export const SLICES_PER_ROUND = 4;
+
+/**
+ * One round for every host at one concurrency: each host gets `roundMs` in all, in
+ * {@link SLICES_PER_ROUND} slices taken in turn (A B C A B C ...), so a burst of load from another
+ * process lands on every host's round alike instead of on whichever ran during it.
+ */
+async function slicedRound(
+  client: Worker,
+  hosts: readonly Host[],
+  concurrency: number,
+  roundMs: number,
+  r: number,
+): Promise<Map<Host, RoundCpu>> {
+  const slices = new Map<Host, SliceTotals[]>(hosts.map((h) => [h, []]));
+  for (let k = 0; k < SLICES_PER_ROUND; k += 1) {
+    for (const host of rotated(hosts, r + k))
+      slices.get(host)?.push(await serverSlice(client, host, concurrency, roundMs / SLICES_PER_ROUND));
+  }
+  return new Map(hosts.map((h) => [h, roundCpu(slices.get(h) ?? [])]));
 }
 
 async function signatureCpuMs(host: Host, minMs: number): Promise<number> {
@@ -119,7 +167,7 @@ export async function benchSigner(options: {
     started.push(signers.RS256, signers.ES256);
     for (const host of started) {
       options.progress?.(`signer: warming up ${host.name} (${warmupCalls} calls)`);
-      await serverRound(client, host, 8, 0, warmupCalls);
+      await serverSlice(client, host, 8, 0, warmupCalls);
     }
     for (const alg of ['RS256', 'ES256'] as const) await signatureCpuMs(signers[alg], 300);
     const samples = new Map<string, Samples>();
@@ -127,11 +175,9 @@ export async function benchSigner(options: {
     for (let r = 0; r < options.rounds; r += 1) {
       options.progress?.(`signer: round ${r + 1}/${options.rounds}`);
       for (const alg of rotated(['RS256', 'ES256'] as const, r))
-        signature[alg].push(await signatureCpuMs(signers[alg], options.roundMs / 2));
+        signature[alg].push(await signatureCpuMs(signers[alg], options.roundMs / 4));
       for (const concurrency of concurrencies) {
-        const measured = new Map<Host, RoundCpu>();
-        for (const host of rotated(started, r))
-          measured.set(host, await serverRound(client, host, concurrency, options.roundMs));
+        const measured = await slicedRound(client, started, concurrency, options.roundMs, r);
         const f = measured.get(floor) as RoundCpu;
         for (const alg of ['RS256', 'ES256'] as const) {
           const s = measured.get(signers[alg]) as RoundCpu;
@@ -151,8 +197,8 @@ export async function benchSigner(options: {
           // The signature as it cost inside the serving process in this round (caches as serving
           // leaves them); the in-process loop figure is reported beside it.
           into.excess.push(s.cpuMsPerCall - f.cpuMsPerCall - s.signatureCpuMs);
-          into.ops.push(s.loop.opsPerSec);
-          into.floorOps.push(f.loop.opsPerSec);
+          into.ops.push(s.opsPerSec);
+          into.floorOps.push(f.opsPerSec);
         }
       }
     }

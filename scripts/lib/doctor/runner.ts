@@ -6,6 +6,7 @@ import { DEFAULT_AUDIENCE } from '#core/trust-policy.ts';
 import { checkAssume } from './checks/assume.ts';
 import { checkCluster } from './checks/cluster.ts';
 import { checkDiscovery } from './checks/discovery.ts';
+import { checkFleet } from './checks/fleet.ts';
 import { checkIamProvider } from './checks/iam.ts';
 import { checkJwks } from './checks/jwks.ts';
 import { checkIssuerUrl, checkKubeconfig, checkStack, checkTokenSource } from './checks/setup.ts';
@@ -16,6 +17,7 @@ import type { CheckResult, DoctorContext, DoctorDeps, DoctorOptions } from './ty
 /** The checks, in the order they run and print. */
 export const CHECKS: ReadonlyArray<(ctx: DoctorContext) => Promise<CheckResult[]>> = [
   checkStack,
+  checkFleet,
   checkKubeconfig,
   checkTokenSource,
   checkIssuerUrl,

@@ -3,6 +3,7 @@
  * starts it at boot and then every interval.
  */
 import { IrsaError } from '#core/errors.ts';
+import { awsCredentialLines, hardeningLines, systemdQuote } from '../systemd-hardening.ts';
 
 /** What the systemd units run, and how often. */
 export interface TimerOptions {
@@ -13,12 +14,10 @@ export interface TimerOptions {
   /** systemd time span, e.g. `5min`. */
   interval: string;
   unitName: string;
-}
-
-/** Quotes one argument for a systemd ExecStart line. */
-function quoteArg(arg: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
-  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  /** Directories key-sync creates if missing and writes (the key and backup directories). */
+  dirs: string[];
+  /** Further directories it writes in place (the one holding the kube-apiserver config). */
+  writable: string[];
 }
 
 /** Checks the options so a bad value fails here, not at `systemctl daemon-reload`. */
@@ -44,6 +43,13 @@ export function validateTimerOptions(options: TimerOptions): TimerOptions {
       'Pass --unit-name irsa-anywhere-key-sync.',
     );
   }
+  if ([...options.dirs, ...options.writable].some((dir) => !dir.startsWith('/') || /[\s%$"\\]/.test(dir))) {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      'The key, backup and config paths of the timer must be absolute, without spaces, "%" or "$".',
+      'Pass absolute paths, e.g. --key-dir /etc/irsa-anywhere/keys.',
+    );
+  }
   if (options.args.some((arg) => /[\n\r%$]/.test(arg))) {
     throw new IrsaError(
       'FLAG_INVALID',
@@ -56,7 +62,7 @@ export function validateTimerOptions(options: TimerOptions): TimerOptions {
 
 /** The service and timer unit texts. */
 export function renderUnits(options: TimerOptions): { service: string; timer: string } {
-  const exec = [options.bin, 'key-sync', '--once', ...options.args].map(quoteArg).join(' ');
+  const exec = [options.bin, 'key-sync', '--once', ...options.args].map(systemdQuote).join(' ');
   const service = `[Unit]
 Description=irsa-anywhere key-sync: install the active service-account signing key for kube-apiserver
 Wants=network-online.target
@@ -64,12 +70,11 @@ After=network-online.target
 
 [Service]
 Type=oneshot
+# The sandbox makes the host read-only, so the directories are made (as root, unsandboxed: "+")
+# before key-sync runs in it; key-sync itself sets their modes.
+ExecStartPre=+/bin/mkdir -p ${options.dirs.join(' ')}
 ExecStart=${exec}
-# The key directory and the manifest are written atomically; nothing else on the host is touched.
-UMask=0077
-NoNewPrivileges=yes
-ProtectHome=yes
-PrivateTmp=yes
+${[...awsCredentialLines(), ...hardeningLines({ readWrite: [...options.dirs, ...options.writable] })].join('\n')}
 `;
   const timer = `[Unit]
 Description=Run irsa-anywhere key-sync every ${options.interval}

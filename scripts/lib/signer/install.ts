@@ -8,6 +8,7 @@ import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { atomicWriteFile } from '#adapters/local/atomic-file.ts';
 import { IrsaError } from '#core/errors.ts';
+import { awsCredentialLines, hardeningLines, systemdQuote } from '../systemd-hardening.ts';
 
 import { DEFAULT_BIN } from './paths.ts';
 
@@ -43,9 +44,28 @@ export function serveArgs(flags: ServeFlags): string[] {
   return args;
 }
 
-function systemdQuote(arg: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
-  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * Checks `--bin` and `--user` for the unit. systemd runs ExecStart without a shell or the user's
+ * PATH, so the path must be absolute; `nobody` owns files of other services' unmapped users, and
+ * systemd warns that running as it is unsafe, so a dedicated user (or root) is required.
+ */
+export function checkUnitOptions(options: { bin: string; user: string }): void {
+  if (!options.bin.startsWith('/') || /[\s%$"\\]/.test(options.bin)) {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      `--bin must be an absolute path without spaces, "%" or "$", got "${options.bin}".`,
+      'Pass --bin /usr/local/bin/irsa-anywhere (see `command -v irsa-anywhere`).',
+    );
+  }
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(options.user) || options.user === 'nobody') {
+    throw new IrsaError(
+      'FLAG_INVALID',
+      options.user === 'nobody'
+        ? '--user nobody is refused: files of unmapped users belong to nobody, and systemd calls running as it unsafe.'
+        : `--user must be a user name, got "${options.user}".`,
+      'Pass --user root (the default) or a dedicated system user, e.g. useradd --system irsa-signer.',
+    );
+  }
 }
 
 function socketDir(socket: string): string | null {
@@ -62,6 +82,7 @@ function socketDir(socket: string): string | null {
 export function renderSystemdUnit(flags: ServeFlags, options: { bin?: string; user?: string } = {}): string {
   const bin = options.bin ?? DEFAULT_BIN;
   const user = options.user ?? 'root';
+  checkUnitOptions({ bin, user });
   const exec = [bin, ...serveArgs(flags)].map(systemdQuote).join(' ');
   const dir = socketDir(flags.socket);
   const runtime =
@@ -93,14 +114,14 @@ export function renderSystemdUnit(flags: ServeFlags, options: { bin?: string; us
     'KillSignal=SIGTERM',
     `User=${user}`,
     `Group=${user}`,
-    'UMask=0077',
     ...runtime,
-    'NoNewPrivileges=yes',
-    'ProtectSystem=strict',
-    'ProtectHome=yes',
-    'PrivateTmp=yes',
-    ...(dir !== null && dir !== '/run/irsa-anywhere' ? [`ReadWritePaths=${dir}`] : []),
-    ...(flags.backend === 'local' && flags.dir !== undefined ? [`ReadWritePaths=${flags.dir}`] : []),
+    ...(flags.backend === 'kms' ? awsCredentialLines() : []),
+    ...hardeningLines({
+      readWrite: [
+        ...(dir !== null && dir !== '/run/irsa-anywhere' ? [dir] : []),
+        ...(flags.backend === 'local' && flags.dir !== undefined ? [flags.dir] : []),
+      ],
+    }),
     '',
     '[Install]',
     'WantedBy=multi-user.target kubelet.service',

@@ -3,10 +3,12 @@
  * commands. The command files call these; SDK clients are built here (or injected by tests).
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type Io, printJson } from '../cli-support.ts';
 import { fetchJson } from '../fetch-json.ts';
+import { type FleetClients, fleetStatus, formatFleetStatus } from './fleet-status.ts';
 import { describeStackOutputs } from './outputs.ts';
 import { formatRotateResult, invokeRotate, rotatePayload } from './rotate.ts';
 import { formatStatus, policyFromFunction, stackStatus } from './status.ts';
@@ -64,4 +66,34 @@ export async function rotateStackCommand(
   const answer = await invokeRotate(clients.lambda, outputs.rotateFunctionName, payload);
   if (options.json === true) printJson(io, answer);
   else io.out(formatRotateResult(answer));
+}
+
+/** Clients for `status --fleet` in `region` (or the SDK's default region). */
+export function fleetClients(region?: string): FleetClients {
+  const config = region === undefined ? {} : { region };
+  return {
+    cfn: new CloudFormationClient(config),
+    s3: new S3Client(config),
+    cloudwatch: new CloudWatchClient(config),
+  };
+}
+
+/** `status --fleet NAME [--json]`: the member clusters of a fleet stack. */
+export async function statusFleetCommand(
+  io: Io,
+  options: { fleet: string; json?: boolean; now?: Date },
+  clients: FleetClients & { lambda: LambdaClient },
+  fetch: (url: string) => Promise<unknown> = (url) => fetchJson(url),
+): Promise<void> {
+  const report = await fleetStatus(clients, {
+    fleet: options.fleet,
+    now: options.now ?? new Date(),
+    fetchJson: fetch,
+    policyFor: async (stack) => {
+      const outputs = await describeStackOutputs(clients.cfn, stack);
+      return (await policyFromFunction(clients.lambda, outputs.rotateFunctionName)).policy;
+    },
+  });
+  if (options.json === true) printJson(io, report);
+  else io.out(formatFleetStatus(report));
 }

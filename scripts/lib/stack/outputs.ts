@@ -68,6 +68,32 @@ export async function describeStackOutputs(
   cfn: CloudFormationClient,
   stackName: string,
 ): Promise<StackOutputs> {
+  const { status, all } = await describeReadyStack(cfn, stackName, Object.values(REQUIRED));
+  const result: StackOutputs = {
+    stackName,
+    stackStatus: status,
+    issuerUrl: all.IssuerUrl ?? '',
+    jwksUri: all.JwksUri ?? '',
+    oidcProviderArn: all.OidcProviderArn ?? '',
+    stateBucketName: all.StateBucketName ?? '',
+    rotateFunctionName: all.RotateFunctionName ?? '',
+    all,
+  };
+  if (all.PublicBucketName !== undefined) result.publicBucketName = all.PublicBucketName;
+  if (all.NodePolicyArn !== undefined) result.nodePolicyArn = all.NodePolicyArn;
+  return result;
+}
+
+/**
+ * DescribeStacks for one stack that must be usable (a `*_COMPLETE` status, not deleted or rolled
+ * back) and must have each of the `required` OutputKeys. Returns its status and every output.
+ * Throws `STACK_NOT_FOUND`, `STACK_DESCRIBE_FAILED`, `STACK_NOT_READY` or `STACK_OUTPUT_MISSING`.
+ */
+export async function describeReadyStack(
+  cfn: CloudFormationClient,
+  stackName: string,
+  required: readonly string[],
+): Promise<{ status: string; all: Record<string, string> }> {
   validateStackName(stackName);
   let response: DescribeStacksCommandOutput;
   try {
@@ -112,7 +138,7 @@ export async function describeStackOutputs(
     if (output.OutputKey !== undefined && output.OutputValue !== undefined)
       all[output.OutputKey] = output.OutputValue;
   }
-  const missing = Object.values(REQUIRED).filter((key) => all[key] === undefined || all[key] === '');
+  const missing = required.filter((key) => all[key] === undefined || all[key] === '');
   if (missing.length > 0) {
     throw new IrsaError(
       'STACK_OUTPUT_MISSING',
@@ -121,17 +147,5 @@ export async function describeStackOutputs(
       { detail: { missing } },
     );
   }
-  const result: StackOutputs = {
-    stackName,
-    stackStatus: status,
-    issuerUrl: all.IssuerUrl ?? '',
-    jwksUri: all.JwksUri ?? '',
-    oidcProviderArn: all.OidcProviderArn ?? '',
-    stateBucketName: all.StateBucketName ?? '',
-    rotateFunctionName: all.RotateFunctionName ?? '',
-    all,
-  };
-  if (all.PublicBucketName !== undefined) result.publicBucketName = all.PublicBucketName;
-  if (all.NodePolicyArn !== undefined) result.nodePolicyArn = all.NodePolicyArn;
-  return result;
+  return { status, all };
 }

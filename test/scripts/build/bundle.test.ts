@@ -66,6 +66,20 @@ describe('dist/irsa-anywhere.mjs', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ issuer: local.issuer, keys: [{ state: 'active' }] });
   }, 60_000);
 
+  it('points the units it writes at itself', async () => {
+    const unit = await node('signer', 'install', '--distro', 'kubeadm', '--backend', 'local', '--dir', dir);
+    expect(unit.stdout).toContain(`ExecStart=${bundle} signer serve`);
+    const timer = await node(
+      'key-sync',
+      '--state',
+      's3://bucket/keyset.json',
+      '--cluster',
+      'c',
+      'install-timer',
+    );
+    expect(timer.stdout).toContain(`ExecStart=${bundle} key-sync --once`);
+  }, 60_000);
+
   it('exits 2 with one line for a bad flag, as the sources do', async () => {
     const failed = await node('status', '--dir', join(dir, 'issuer'), '--at', 'yesterday').catch(
       (e: { code: number; stderr: string }) => e,

@@ -64,6 +64,8 @@ describe('systemd units', () => {
         args: ['--state', 's3://b/keyset.json', '--cluster', 'prod'],
         interval: '5min',
         unitName: 'irsa-anywhere-key-sync',
+        dirs: ['/etc/irsa-anywhere/keys'],
+        writable: ['/etc/kubernetes/manifests'],
       }),
     );
     expect(service).toContain(
@@ -75,10 +77,19 @@ describe('systemd units', () => {
   });
 
   it('rejects values systemd would misread', () => {
-    const base = { bin: '/usr/local/bin/irsa-anywhere', args: [], interval: '5min', unitName: 'u' };
+    const base = {
+      bin: '/usr/local/bin/irsa-anywhere',
+      args: [],
+      interval: '5min',
+      unitName: 'u',
+      dirs: ['/k'],
+      writable: [],
+    };
     expect(code(() => validateTimerOptions({ ...base, bin: 'irsa-anywhere' }))).toBe('FLAG_INVALID');
     expect(code(() => validateTimerOptions({ ...base, interval: 'often' }))).toBe('FLAG_INVALID');
     expect(code(() => validateTimerOptions({ ...base, args: ['--cluster', '$HOME'] }))).toBe('FLAG_INVALID');
+    expect(code(() => validateTimerOptions({ ...base, dirs: ['keys'] }))).toBe('FLAG_INVALID');
+    expect(code(() => validateTimerOptions({ ...base, writable: ['/etc/my dir'] }))).toBe('FLAG_INVALID');
   });
 });
 
