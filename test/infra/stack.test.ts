@@ -62,8 +62,13 @@ const policies = (t: Template) => {
   const docs: Array<{ owner: string; doc: unknown }> = [];
   for (const [name, r] of Object.entries(t.Resources)) {
     if (r.Type === 'AWS::IAM::Role') {
-      for (const p of r.Properties.Policies as Array<{ PolicyDocument: unknown }>)
+      for (const entry of r.Properties.Policies as Array<Record<string, unknown>>) {
+        // A conditional policy (Fn::If [condition, policy, AWS::NoValue]): check the policy.
+        const p = ('Fn::If' in entry ? (entry['Fn::If'] as unknown[])[1] : entry) as {
+          PolicyDocument: unknown;
+        };
         docs.push({ owner: name, doc: p.PolicyDocument });
+      }
     }
     if (r.Type === 'AWS::IAM::ManagedPolicy') docs.push({ owner: name, doc: r.Properties.PolicyDocument });
   }
@@ -261,7 +266,7 @@ describe('CloudFront', () => {
         Variables: Record<string, unknown>;
       }
     ).Variables;
-    expect(env.DISTRIBUTION_ID).toEqual({ Ref: 'Distribution' });
+    expect(env.DISTRIBUTION_ID).toEqual({ 'Fn::If': ['HasStandaloneIssuer', { Ref: 'Distribution' }, ''] });
   });
 
   it('the Serverless deployment bucket blocks public access and keeps versions', () => {
