@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   APISERVER_WRITE_FAILED: failed,
   AUDIT_KUBE_FAILED: failed,
   AUDIT_KUBE_FORBIDDEN: failed,
+  AWS_REGION_MISSING: usage,
   BENCH_CLI_FAILED: failed,
   BENCH_IMPORT_FAILED: failed,
   BENCH_NEEDS_CHECKOUT: failed,
