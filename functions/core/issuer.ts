@@ -121,10 +121,21 @@ export function validateIssuerUrl(url: string, options: IssuerOptions = {}): str
     );
   }
   if (scheme !== 'https' && !(scheme === 'http' && localAllowed)) {
-    const hint = loopback
-      ? 'http is only allowed for a loopback issuer in local mode'
-      : 'STS only fetches keys over https';
-    throw fail('ISSUER_NOT_HTTPS', url, `uses "${scheme}://"; ${hint}`, `Use https: "https${rest}".`);
+    if (loopback) {
+      // "Use https://127.0.0.1:8900" would be impossible advice: nothing serves that.
+      throw fail(
+        'ISSUER_NOT_HTTPS',
+        url,
+        `uses "${scheme}://"; an http loopback issuer is only for local mode, and this command needs an issuer AWS can reach`,
+        'Use the https issuer of your deployed stack (its IssuerUrl output); the local issuer works with local, verify, token mint and apiserver configure --distro kind.',
+      );
+    }
+    throw fail(
+      'ISSUER_NOT_HTTPS',
+      url,
+      `uses "${scheme}://"; STS only fetches keys over https`,
+      `Use https: "https${rest}".`,
+    );
   }
   if (host.length === 0) {
     throw fail(

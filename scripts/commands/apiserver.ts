@@ -85,6 +85,8 @@ export const register: Register = (program: Command, io: Io, setExit) => {
                 ? { kubernetesVersion: flags.kubernetesVersion }
                 : {}),
               allowReplace: flags.allowReplace === true,
+              // The kind + local flow: a kind config, then the copied kubeadm manifest of that node.
+              allowLoopbackHttp: distro === 'kind' || (distro === 'kubeadm' && flags.file !== undefined),
             });
             await runConfigure(io, {
               distro,

@@ -17,6 +17,22 @@ import { assertLoopbackHost, localIssuerUrl } from '../lib/local-server.ts';
 /** The account id printed in the sample trust policy: AWS's documentation example account. */
 const EXAMPLE_ACCOUNT_ID = '111122223333';
 
+/**
+ * The kube-apiserver flags for a kind cluster signing through the local issuer: only flags
+ * kube-apiserver accepts with an http issuer (it refuses an http --service-account-jwks-uri, and
+ * serves no discovery for an http issuer, which a laptop cluster does not need).
+ */
+export function localApiserverFlags(dir: string, issuer: string): string[] {
+  return [
+    `kube-apiserver flags for a kind cluster signing through this issuer (run \`irsa-anywhere signer serve --backend local --dir ${dir}\``,
+    'on the host, and `irsa-anywhere apiserver configure --distro kind --issuer <issuer>` writes the kind config; see docs/signer.md):',
+    `  --service-account-issuer=${issuer}`,
+    '  --service-account-signing-endpoint=/run/irsa-anywhere/signer.sock',
+    '  --api-audiences=sts.amazonaws.com,https://kubernetes.default.svc.cluster.local',
+    'No --service-account-jwks-uri: kube-apiserver requires https for it. A real cluster needs the https issuer of a deployed stack.',
+  ];
+}
+
 /** Prints what a user needs to try the issuer: token, verification, trust policy, flags. */
 export async function printLocalWelcome(io: Io, dir: string, running: RunningLocalIssuer): Promise<void> {
   const { issuer } = running;
@@ -56,12 +72,7 @@ export async function printLocalWelcome(io: Io, dir: string, running: RunningLoc
       `Trust policy for a role (account ${EXAMPLE_ACCOUNT_ID} is a placeholder):`,
       JSON.stringify(policy, null, 2),
       '',
-      'kube-apiserver flags for a kind cluster signing through this issuer (run `irsa-anywhere signer --backend local',
-      `--dir ${dir}\` on the node; a real cluster needs the https issuer of the deployed stack):`,
-      `  --service-account-issuer=${issuer}`,
-      `  --service-account-jwks-uri=${issuer}/openid/v1/jwks`,
-      '  --service-account-signing-endpoint=/run/irsa-anywhere/signer.sock',
-      '  --api-audiences=sts.amazonaws.com,https://kubernetes.default.svc.cluster.local',
+      ...localApiserverFlags(dir, issuer),
       '',
       `Try: npx irsa-anywhere token mint --dir ${dir} --namespace default --service-account demo > token.jwt`,
       `     npx irsa-anywhere verify --issuer ${issuer} --token token.jwt`,

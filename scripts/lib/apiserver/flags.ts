@@ -56,6 +56,12 @@ export interface FlagPlan {
   notes: string[];
 }
 
+/** Said whenever the issuer is the local (http, loopback) issuer. */
+export const LOCAL_ISSUER_NOTE =
+  'The issuer is the local http issuer: for a test cluster only. kube-apiserver accepts it but then serves no ' +
+  'discovery documents, and --service-account-jwks-uri (which must be https) is left out; the local issuer ' +
+  'serves the JWKS itself, and `irsa-anywhere verify --issuer <issuer>` checks tokens against it.';
+
 function dedupe(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
@@ -198,7 +204,11 @@ export function planFlags(input: FlagPlanInput): FlagPlan {
   };
 
   apply(FLAG.issuer, issuers);
-  apply(FLAG.jwksUri, [`${settings.issuer}/openid/v1/jwks`]);
+  // kube-apiserver refuses to start with an http --service-account-jwks-uri; with an http (loopback,
+  // local-mode) issuer it serves no discovery at all, so the flag is left out.
+  const localIssuer = settings.issuer.startsWith('http://');
+  apply(FLAG.jwksUri, localIssuer ? [] : [`${settings.issuer}/openid/v1/jwks`]);
+  if (localIssuer) notes.push(LOCAL_ISSUER_NOTE);
   apply(FLAG.audiences, audiences);
   if (settings.mode === 'kms' && input.endpointSupported === false) {
     if (requirement === 'gate' && gate === undefined) {

@@ -30,7 +30,8 @@ export const KIND_NOTES = [
 const KIND_KMS_NOTE =
   'kind runs kubeadm, which always adds the key-file flags; after `kind create cluster`, switch the static pod ' +
   'to the signer: docker cp <cluster>-control-plane:/etc/kubernetes/manifests/kube-apiserver.yaml ., run ' +
-  '`irsa-anywhere apiserver configure --distro kubeadm --mode kms --file kube-apiserver.yaml`, copy it to a ' +
+  '`irsa-anywhere apiserver configure --distro kubeadm --mode kms --file kube-apiserver.yaml` with the same ' +
+  '--issuer and --signer-socket, copy it to a ' +
   'temporary path in the node and move it over the manifest there (kubelet must not see a half-written file).';
 
 function invalid(problem: string): IrsaError {

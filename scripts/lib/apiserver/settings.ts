@@ -23,6 +23,8 @@ export interface SettingsInput {
   kubernetesVersion?: string;
   allowReplace?: boolean;
   podAnnotations?: Record<string, string>;
+  /** Accept the local issuer (`http://` on a loopback host): the kind + local flow. */
+  allowLoopbackHttp?: boolean;
 }
 
 function flagError(flag: string, problem: string, fix: string): IrsaError {
@@ -45,7 +47,7 @@ function checkPath(flag: string, value: string): string {
 
 /** Validates and normalises settings; throws `IrsaError` naming the bad flag. */
 export function normalizeSettings(input: SettingsInput): ApiserverSettings {
-  const issuer = validateIssuerUrl(input.issuer);
+  const issuer = validateIssuerUrl(input.issuer, { allowLoopbackHttp: input.allowLoopbackHttp === true });
   const mode = (input.mode ?? 'kms') as SigningMode;
   if (mode !== 'kms' && mode !== 'file') {
     throw flagError(
