@@ -6,10 +6,9 @@
 
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { atomicWrite, DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_FILES, DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
-import { jsonOption, regionOption } from '../lib/cli-options.ts';
+import { backupDirOption, dryRunOption, jsonOption, regionOption } from '../lib/cli-options.ts';
 import {
   ExitCode,
   type Io,
@@ -18,6 +17,7 @@ import {
   runCommand,
   shutdownSignal,
 } from '../lib/cli-support.ts';
+import { changeFiles } from '../lib/file-change.ts';
 import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
 import { checkTextfilePath } from '../lib/metrics/key-sync-metrics.ts';
 import { keySyncMetricsFor } from '../lib/metrics/key-sync-setup.ts';
@@ -40,6 +40,7 @@ interface SyncFlags {
   backupDir: string;
   region?: string;
   json?: boolean;
+  dryRun?: boolean;
   metricsAddress?: string;
   metricsAllowRemote?: boolean;
   metricsTextfile?: string;
@@ -62,8 +63,9 @@ function sourceOptions(command: Command): Command {
     .option('--distro <distro>', 'kube-apiserver config to update: kubeadm, k3s, rke2 or none', 'kubeadm')
     .option('--manifest <path>', 'that config file (default: the distro default)')
     .option('--audiences <list>', 'extra audiences for --api-audiences')
-    .option('--backup-dir <dir>', 'where config backups are kept', DEFAULT_BACKUP_DIR)
+    .addOption(backupDirOption('where config backups are kept'))
     .addOption(regionOption('AWS region of the stack (default: the SDK default chain)'))
+    .addOption(dryRunOption('plan only: decrypt nothing, write nothing, print what would change'))
     .option(
       '--metrics-textfile <file.prom>',
       "write metrics for node_exporter's textfile collector after each pass",
@@ -140,7 +142,13 @@ export const register: Register = (program: Command, io: Io, setExit) => {
                       backupDir: flags.backupDir,
                     },
               now: () => new Date(),
+              dryRun: flags.dryRun === true,
             };
+            // A dry run is one pass that writes nothing, not even the metrics textfile.
+            if (flags.dryRun === true) {
+              printSyncReport(io, await syncOnce(options), flags.json === true);
+              return;
+            }
             const pass = metrics.wrap(syncOnce);
             if (flags.once === true) {
               printSyncReport(io, await pass(options), flags.json === true);
@@ -202,9 +210,27 @@ export const register: Register = (program: Command, io: Io, setExit) => {
             io.out(`# ${options.unitName}.service\n${service}\n# ${options.unitName}.timer\n${timer}`);
             return;
           }
-          await atomicWrite(`${flags.unitDir}/${options.unitName}.service`, service, 0o644);
-          await atomicWrite(`${flags.unitDir}/${options.unitName}.timer`, timer, 0o644);
-          io.out(`wrote ${flags.unitDir}/${options.unitName}.service and .timer`);
+          const results = await changeFiles(
+            [
+              {
+                path: `${flags.unitDir}/${options.unitName}.service`,
+                content: service,
+                write: { mode: 0o644 },
+              },
+              { path: `${flags.unitDir}/${options.unitName}.timer`, content: timer, write: { mode: 0o644 } },
+            ],
+            { dryRun: flags.dryRun === true, backupDir: flags.backupDir, now: new Date() },
+          );
+          for (const result of results) {
+            if (!result.changed) io.out(`${result.path}: unchanged`);
+            else if (flags.dryRun === true)
+              io.out(`${result.diff}${result.path}: would change (dry run, nothing written)`);
+            else
+              io.out(
+                `wrote ${result.path}${result.backup === undefined ? '' : ` (previous version kept in ${result.backup})`}`,
+              );
+          }
+          if (flags.dryRun === true) return;
           io.out(`enable with: systemctl daemon-reload && systemctl enable --now ${options.unitName}.timer`);
         }),
       );

@@ -114,7 +114,22 @@ describe('serverless package (offline)', () => {
       ].sort(),
     );
     expect(env.ISSUER_URL).toEqual(ISSUER);
-    expect(env.CLUSTER_NAME).toBe('test');
+    // Every value the functions validate comes from a CloudFormation parameter with constraints.
+    expect(env.CLUSTER_NAME).toEqual({ Ref: 'ClusterName' });
+    expect(t.Parameters.ClusterName?.Default).toBe('test');
+    for (const [variable, parameter] of [
+      ['ROTATION_PERIOD_DAYS', 'RotationPeriodDays'],
+      ['PUBLISH_LEAD_HOURS', 'PublishLeadHours'],
+      ['MAX_TOKEN_LIFETIME_SECONDS', 'MaxTokenLifetimeSeconds'],
+      ['JWKS_MAX_AGE_SECONDS', 'JwksMaxAgeSeconds'],
+      ['NODE_SYNC_LAG_SECONDS', 'NodeSyncLagSeconds'],
+      ['KEY_DELETION_WINDOW_DAYS', 'KeyDeletionWindowDays'],
+      ['KEY_MODE', 'KeyMode'],
+      ['KEY_SPEC', 'KeySpec'],
+    ] as const) {
+      expect(env[variable], variable).toEqual({ Ref: parameter });
+      expect(t.Parameters[parameter], parameter).toBeDefined();
+    }
   });
 
   it('schedules rotate hourly by default', () => {
@@ -249,6 +264,8 @@ describe('issuer, bootstrap and OIDC provider', () => {
     const bootstrap = resource(kms.template, 'BootstrapResource');
     expect(bootstrap.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['BootstrapLambdaFunction', 'Arn'] });
     expect(bootstrap.Properties.Issuer).toEqual(ISSUER);
+    // CloudFormation stops waiting for an answer after 330 s, not the default hour.
+    expect(bootstrap.Properties.ServiceTimeout).toBe(330);
   });
 
   it('params become CloudFormation parameters that refuse an issuer with a trailing slash, http or a scheme', () => {
@@ -269,6 +286,16 @@ describe('issuer, bootstrap and OIDC provider', () => {
       'x',
     ]) {
       expect(domain.test(bad), bad).toBe(false);
+    }
+  });
+
+  it('Rules (infra/rules.yml) reach the template: customDomain and certificateArn go together', () => {
+    for (const t of [kms.template, file.template]) {
+      expect(Object.keys(t.Rules ?? {}).sort()).toEqual([
+        'CertificateNeedsCustomDomain',
+        'CustomDomainNeedsCertificate',
+      ]);
+      expect(json(t.Rules?.CustomDomainNeedsCertificate)).toContain('CertificateArn');
     }
   });
 
@@ -304,6 +331,12 @@ describe('least privilege', () => {
   it('Resource "*" only for kms:CreateKey: AWS_KMS origin, SIGN_VERIFY, an allowed spec (StringEquals), no tags', () => {
     for (const { owner, doc } of policies(kms.template)) {
       for (const s of statements(doc).filter((x) => x.Resource === '*')) {
+        // The one exception: the bootstrap's stack-removal sweep reads tags (AWS grants it only on *).
+        if (s.Sid === 'FindKeysTaggedForThisCluster') {
+          expect(owner).toBe('BootstrapRole');
+          expect(actions(s)).toEqual(['tag:GetResources']);
+          continue;
+        }
         expect(actions(s), `${owner}/${s.Sid}`).toEqual(['kms:CreateKey']);
         expect(s.Condition?.StringEquals).toEqual({
           'kms:KeyOrigin': 'AWS_KMS',

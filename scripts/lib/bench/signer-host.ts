@@ -4,19 +4,21 @@
  *   (`startSigner`, default settings, keyset refresh on, warn-level JSON log on stderr);
  * - `kmsSim`: the same signer whose backend waits 8 ± 2 ms (a KMS round trip) and then signs
  *   with the real local key; it records the backend's own latency of every call;
- * - `floor`: a bare grpc-js server with the signer's own server options and services, answering
- *   Sign with a canned response: what any Sign costs with nothing behind it.
+ * - `floor`: a bare grpc-js server with the signer's own server options and services whose Sign
+ *   makes the same signature and nothing else: floor + signature.
  * `cpu` answers this process's CPU time (and the signatures' share of it while serving, see
  * MeasuredLocalKeys); `signLoop` times the signature alone in a loop, in this process.
  */
+import type { KeyObject } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
-import { LocalKeys, signWithKeyObject } from '#adapters/local/software-keys.ts';
-import type { KeyRecord, KeySpec } from '#core/keyset.ts';
+import { generateSoftwareKey, LocalKeys, signWithKeyObject } from '#adapters/local/software-keys.ts';
+import { ALG_FOR_SPEC, type KeyRecord, type KeySpec, type SigningAlg } from '#core/keyset.ts';
+import { kidFromSpki } from '#core/kid.ts';
 import type { SigningBackend } from '#core/ports.ts';
 import { encodeHeader } from '#scripts/lib/signer/claims.ts';
 import { resolveSettings } from '#scripts/lib/signer/config.ts';
@@ -58,12 +60,7 @@ const inSitu = { cpuMs: 0, signatures: 0 };
  */
 class MeasuredLocalKeys extends LocalKeys {
   override async sign(record: KeyRecord, input: Uint8Array): Promise<Uint8Array> {
-    const privateKey = await this.privateKey(record);
-    const cpu0 = cpuMs();
-    const signature = signWithKeyObject(privateKey, record.alg, input);
-    inSitu.cpuMs += cpuMs() - cpu0;
-    inSitu.signatures += 1;
-    return signature;
+    return measuredSign(await this.privateKey(record), record.alg, input);
   }
 }
 
@@ -81,16 +78,34 @@ class SimulatedKms implements SigningBackend {
   }
 }
 
-async function startFloor(socket: string): Promise<void> {
+/** Signs `input` with the key, charging the signature's own CPU time to `inSitu`. */
+function measuredSign(privateKey: KeyObject, alg: SigningAlg, input: Uint8Array): Uint8Array {
+  const cpu0 = cpuMs();
+  const signature = signWithKeyObject(privateKey, alg, input);
+  inSitu.cpuMs += cpuMs() - cpu0;
+  inSitu.signatures += 1;
+  return signature;
+}
+
+/**
+ * The floor: a bare grpc-js server with the signer's options and services whose Sign makes the
+ * same signature, synchronously, and nothing else (no claims check, no retry, no deadline, no
+ * keyset): floor + signature, measured as one server so the signature's effect on the rest of
+ * the call (caches) is in it too.
+ */
+async function startFloor(socket: string, keySpec: KeySpec): Promise<void> {
+  const { privateKey, publicKeySpki } = await generateSoftwareKey(keySpec);
+  const alg = ALG_FOR_SPEC[keySpec];
+  const header = encodeHeader(alg, kidFromSpki(publicKeySpki));
   const server = new Server(SIGNER_SERVER_OPTIONS);
-  // A P-256 token's answer: the smallest a real signer sends.
-  const canned = { header: encodeHeader('ES256', 'A'.repeat(43)), signature: 'A'.repeat(86) };
-  const answer = (_call: unknown, callback: (error: null, response: unknown) => void) =>
-    callback(null, canned);
+  type Callback = (error: null, response: unknown) => void;
   const implementation: UntypedServiceImplementation = {
-    Sign: answer,
-    FetchKeys: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, {}),
-    Metadata: (_call: unknown, callback: (error: null, response: unknown) => void) => callback(null, {}),
+    Sign: (call: { request: { claims: string } }, callback: Callback) => {
+      const signature = measuredSign(privateKey, alg, Buffer.from(`${header}.${call.request.claims}`));
+      callback(null, { header, signature: Buffer.from(signature).toString('base64url') });
+    },
+    FetchKeys: (_call: unknown, callback: Callback) => callback(null, {}),
+    Metadata: (_call: unknown, callback: Callback) => callback(null, {}),
   };
   for (const pkg of SIGNER_PACKAGES) server.addService(loadSignerService(pkg).service, implementation);
   await new Promise<void>((resolve, reject) =>
@@ -107,7 +122,7 @@ async function start(mode: HostMode, keySpec: KeySpec): Promise<{ target: string
   dir = await mkdtemp(join(tmpdir(), 'irsa-bench-host-'));
   const socket = join(dir, 'run', 'signer.sock');
   if (mode === 'floor') {
-    await startFloor(join(dir, 'floor.sock'));
+    await startFloor(join(dir, 'floor.sock'), keySpec);
     return { target: `unix://${join(dir, 'floor.sock')}`, pid: process.pid };
   }
   const issuer = join(dir, 'issuer');

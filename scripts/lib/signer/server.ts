@@ -3,7 +3,6 @@
  * and `v1alpha1` packages on a Unix socket, logs every failed call as one JSON line, and removes
  * its socket on shutdown.
  */
-import { chmod, lstat } from 'node:fs/promises';
 import {
   Server,
   ServerCredentials,
@@ -18,7 +17,13 @@ import type { SignerLog } from './log.ts';
 import { loadSignerService, SIGNER_PACKAGES } from './proto.ts';
 import type { SignerService } from './service.ts';
 import { statusFor } from './service.ts';
-import { parseSocket, prepareSocketPath, removeSocket, type SocketAddress } from './socket.ts';
+import {
+  checkBoundSocket,
+  parseSocket,
+  prepareSocketPath,
+  removeSocket,
+  type SocketAddress,
+} from './socket.ts';
 
 /** A running signer server. */
 export interface RunningSigner {
@@ -99,8 +104,9 @@ function bind(server: Server, target: string): Promise<void> {
 
 /**
  * Starts serving `service` on `socket` (a path, `unix:///path` or `@name`). For a path: creates
- * the parent directory 0700, replaces a stale socket (never a live one, never a non-socket), binds
- * with umask 0177 and chmods 0600 before the server accepts calls (see `socket.ts`).
+ * the parent directory 0700 and refuses one other users can write, replaces a stale socket (never
+ * a live one, never a non-socket), binds with umask 0177 and checks with lstat that the socket is
+ * ours and 0600 before the server accepts calls (see `socket.ts`).
  */
 export async function startSignerServer(options: {
   socket: string;
@@ -121,15 +127,11 @@ export async function startSignerServer(options: {
     const { replacedStale, dirMode } = await prepareSocketPath(address.path);
     if (replacedStale) options.log.log('warn', 'replaced a stale socket', { socket: address.path });
     if ((dirMode & 0o077) !== 0) {
-      options.log.log(
-        'warn',
-        'the socket directory is accessible to other users; the socket itself is 0600',
-        {
-          code: 'SIGNER_SOCKET_DIR_OPEN',
-          socket: address.path,
-          dirMode: `0${dirMode.toString(8)}`,
-        },
-      );
+      options.log.log('warn', 'the socket directory is readable by other users; the socket itself is 0600', {
+        code: 'SIGNER_SOCKET_DIR_OPEN',
+        socket: address.path,
+        dirMode: `0${dirMode.toString(8)}`,
+      });
     }
     const previous = process.umask(0o177);
     try {
@@ -144,8 +146,12 @@ export async function startSignerServer(options: {
     } finally {
       process.umask(previous);
     }
-    await chmod(address.path, 0o600);
-    inode = (await lstat(address.path)).ino;
+    try {
+      inode = await checkBoundSocket(address.path);
+    } catch (error) {
+      server.forceShutdown();
+      throw error;
+    }
   } else {
     try {
       await bind(server, address.grpcTarget);

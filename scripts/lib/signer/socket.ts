@@ -3,15 +3,19 @@
  * safe handling of its file. kube-apiserver reaches the signer only through this socket, and
  * anyone who can connect can mint service-account tokens, so the socket is 0600 in a 0700 dir.
  *
- * Permissions, and the race: the socket file is created by `bind()`. The process umask is set to
- * 0177 for the duration of the bind, so the file is born 0600 and there is no window in which it
- * is wider; it is then chmod'ed 0600 again (belt and braces) before the server starts serving.
- * The umask is process-wide, which is safe here because the signer binds at startup before it
- * does anything else. The parent directory (0700, systemd `RuntimeDirectoryMode=0700`) is the
- * second fence. Abstract sockets have no file and no permissions: any process in the same network
+ * The directory is the fence: whoever can write it can unlink the socket and bind their own in its
+ * place, and kube-apiserver (root) then sends every token request there. So the signer refuses to
+ * start unless the directory is a real directory (not a symlink), owned by the signer's user or
+ * root, and not writable by group or others (systemd's `RuntimeDirectoryMode=0700` makes it so).
+ *
+ * The socket file is created by `bind()`. The process umask is 0177 for the duration of the bind,
+ * so the file is born 0600 with no window in which it is wider. It is never chmod'ed afterwards: a
+ * socket cannot be opened to chmod it through a file descriptor, and chmod by path follows
+ * symlinks. Instead `lstat` confirms that the path is our socket, 0600. The umask is process-wide,
+ * which is safe here because the signer binds at startup before it does anything else. Abstract sockets have no file and no permissions: any process in the same network
  * namespace can connect, so prefer a path unless the namespace is private to kube-apiserver.
  */
-import { lstat, mkdir, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { dirname, isAbsolute } from 'node:path';
 import { IrsaError } from '#core/errors.ts';
@@ -67,15 +71,61 @@ export function socketAnswers(path: string, timeoutMs = 500): Promise<boolean> {
   });
 }
 
+/** The user the signer runs as (effective uid); injectable for tests. */
+const effectiveUid = (): number => process.geteuid?.() ?? 0;
+
 /**
- * Makes `path` ready to bind: creates the parent directory 0700 when missing (and reports the
- * mode of an existing one, so a group/world-accessible directory can be warned about), removes a
+ * Refuses (`SIGNER_SOCKET_DIR_UNSAFE`) a socket directory another user could write: a symlink,
+ * owned by anyone but the signer's user or root, or writable by group or others. Returns its mode.
+ */
+export async function checkSocketDir(dir: string, uid: number = effectiveUid()): Promise<number> {
+  const info = await lstat(dir);
+  const mode = info.mode & 0o7777;
+  const problem = info.isSymbolicLink()
+    ? 'a symlink'
+    : !info.isDirectory()
+      ? 'not a directory'
+      : info.uid !== uid && info.uid !== 0
+        ? `owned by uid ${info.uid}, not the signer's uid ${uid} or root`
+        : (mode & 0o022) !== 0
+          ? `writable by group or others (mode 0${mode.toString(8)})`
+          : undefined;
+  if (problem !== undefined) {
+    throw new IrsaError(
+      'SIGNER_SOCKET_DIR_UNSAFE',
+      `The socket directory ${dir} is ${problem}; another local user could replace the socket.`,
+      "Use a directory owned by the signer's user (or root) with mode 0700, e.g. the default /run/irsa-anywhere (systemd RuntimeDirectory).",
+    );
+  }
+  return mode & 0o777;
+}
+
+/**
+ * Confirms after `bind()` that `path` is the socket this process made, 0600, without following a
+ * symlink. Returns its inode (to remove only our own socket at shutdown).
+ */
+export async function checkBoundSocket(path: string, uid: number = effectiveUid()): Promise<number> {
+  const info = await lstat(path);
+  if (!info.isSocket() || info.uid !== uid || (info.mode & 0o777) !== 0o600) {
+    throw new IrsaError(
+      'SIGNER_SOCKET_BIND_FAILED',
+      `${path} is not the 0600 socket the signer just bound (mode 0${(info.mode & 0o7777).toString(8)}, uid ${info.uid}).`,
+      'Check that no other process writes the socket directory, then start the signer again.',
+    );
+  }
+  return info.ino;
+}
+
+/**
+ * Makes `path` ready to bind: creates the parent directory 0700 when missing, refuses one that
+ * another user could write (`checkSocketDir`; returns its mode, so a directory others can read
+ * can be warned about), removes a
  * stale socket left by a crashed signer. Refuses (`SIGNER_SOCKET_IN_USE`) when a live server
  * answers on it, and (`SIGNER_SOCKET_NOT_A_SOCKET`) when the path is anything but a socket.
  */
 export async function prepareSocketPath(path: string): Promise<{ replacedStale: boolean; dirMode: number }> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const dirMode = (await stat(dirname(path))).mode & 0o777;
+  const dirMode = await checkSocketDir(dirname(path));
   let existing: Awaited<ReturnType<typeof lstat>>;
   try {
     existing = await lstat(path);

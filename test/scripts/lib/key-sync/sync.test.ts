@@ -110,6 +110,19 @@ describe('key-sync', () => {
     t = setup();
   });
 
+  it('--dry-run decrypts nothing, writes nothing and names the files a pass would write', async () => {
+    const report = await syncOnce({ ...t.options, dryRun: true });
+    expect(kms.commandCalls(DecryptCommand)).toHaveLength(0);
+    expect(readdirSync(t.dir).sort()).toEqual(['kube-apiserver.yaml']);
+    expect(readFileSync(t.manifest, 'utf8')).toBe(MANIFEST);
+    expect(report).toMatchObject({ wroteSigningKey: false, wroteBundle: false });
+    expect(report.dryRun?.wouldWrite.sort()).toEqual(
+      [join(t.keyDir, 'signing.key'), join(t.keyDir, 'verification.pem'), t.manifest].sort(),
+    );
+    expect(report.dryRun?.diff).toContain('+    - --service-account-issuer=');
+    expect(report.dryRun?.diff).not.toContain('PRIVATE KEY');
+  });
+
   it('installs the active key (0600 PKCS#8) and a bundle of every non-deleted key, then configures the manifest', async () => {
     const report = await syncOnce(t.options);
     const signing = join(t.keyDir, 'signing.key');

@@ -1,6 +1,6 @@
 /** Socket handling: permissions, stale sockets, live sockets, non-sockets, abstract names, cleanup. */
 import { spawnSync } from 'node:child_process';
-import { chmod, lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,24 @@ describe('socket file', () => {
     } finally {
       await signer.close();
     }
+  });
+
+  it('refuses a socket directory that group or others can write, or that is a symlink', async () => {
+    const shared = join(dir, 'shared');
+    await mkdir(shared, { recursive: true });
+    await chmod(shared, 0o770);
+    await expect(start(join(shared, 'signer.sock'))).rejects.toMatchObject({
+      code: 'SIGNER_SOCKET_DIR_UNSAFE',
+    });
+    await chmod(shared, 0o1777);
+    await expect(start(join(shared, 'signer.sock'))).rejects.toMatchObject({
+      code: 'SIGNER_SOCKET_DIR_UNSAFE',
+    });
+    const linked = join(dir, 'linked');
+    await symlink(join(dir, 'new'), linked);
+    await expect(start(join(linked, 'signer.sock'))).rejects.toMatchObject({
+      code: 'SIGNER_SOCKET_DIR_UNSAFE',
+    });
   });
 
   it('removes the socket on shutdown', async () => {
