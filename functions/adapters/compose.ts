@@ -5,21 +5,26 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type Env, parseConfig, type StackConfig } from '#core/config.ts';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
 import type { KeyBackend, KeysetStore, Publisher } from '#core/ports.ts';
 import type { RotationDeps } from '#core/rotation-run.ts';
+import { cloudFrontInvalidator, documentPaths } from './aws/cloudfront-invalidator.ts';
 import { keyAuthority } from './aws/kms-key-policy.ts';
 import { KmsKeys } from './aws/kms-keys.ts';
 import { KmsWrappedKeys } from './aws/kms-wrapped-keys.ts';
 import { S3KeysetStore } from './aws/s3-keyset-store.ts';
 import { S3Publisher } from './aws/s3-publisher.ts';
+import { type SweepReport, sweepStack } from './aws/stack-sweep.ts';
 
 /** The SDK clients the Lambdas use. */
 export interface AwsClients {
   s3: S3Client;
   kms: KMSClient;
+  /** `tag:GetResources`, to find keys by their tags (the stack-removal sweep). */
+  tagging?: ResourceGroupsTaggingAPIClient;
 }
 
 /** Options for {@link createAwsClients}; everything else comes from the SDK's own environment. */
@@ -27,25 +32,62 @@ export interface AwsClientOptions {
   region?: string;
   /** Overrides `AWS_ENDPOINT_URL` (tests against moto). */
   endpoint?: string;
-  /** Per-request timeout; keeps a hung call from outliving the Lambda (default 10 s). */
+  /** Per-attempt deadline; overrides {@link LAMBDA_AWS_DEADLINES} `requestTimeoutMs` (tests). */
   requestTimeoutMs?: number;
 }
 
 /**
+ * Deadlines of every AWS call the Lambdas make. Each attempt FAILS (`TimeoutError`) after
+ * `requestTimeoutMs`, connection included: in @smithy/node-http-handler 4.x a bare
+ * `requestTimeout` only logs a warning, `throwOnRequestTimeout: true` makes it destroy the request
+ * and reject. A call gives up after `maxAttempts` attempts, so a hung KMS or S3 endpoint costs at
+ * most {@link worstCaseCallMs} per call, well inside the rotate (120 s) and bootstrap (300 s)
+ * Lambda timeouts (test/functions/adapters/deadlines.test.ts reads them from serverless.yml): the
+ * run fails cleanly with an error and the next scheduled run repairs.
+ */
+export const LAMBDA_AWS_DEADLINES = {
+  requestTimeoutMs: 5_000,
+  connectionTimeoutMs: 3_000,
+  maxAttempts: 3,
+  /**
+   * Upper bound of the SDK's wait between two attempts: its throttling back-off (at most 1 s, then
+   * 2 s, for 3 attempts) plus the 5 s it may add for a server's Retry-After hint.
+   */
+  maxBackoffMs: 7_000,
+} as const;
+
+/** The longest one AWS call can take before it fails: every attempt times out, plus back-off. */
+export function worstCaseCallMs(requestTimeoutMs: number = LAMBDA_AWS_DEADLINES.requestTimeoutMs): number {
+  const { maxAttempts, maxBackoffMs } = LAMBDA_AWS_DEADLINES;
+  return maxAttempts * requestTimeoutMs + (maxAttempts - 1) * maxBackoffMs;
+}
+
+/**
  * Builds the S3 and KMS clients once. Throttling (KMS asymmetric quotas are shared per account)
- * is retried by the SDK with adaptive back-off, up to 5 attempts.
+ * is retried by the SDK with adaptive back-off; every attempt has a deadline that fails it
+ * ({@link LAMBDA_AWS_DEADLINES}).
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const common = {
-    maxAttempts: 5,
-    retryMode: 'adaptive',
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3_000 },
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-  };
+  const common = lambdaClientConfig(options);
   return {
     s3: new S3Client({ ...common, ...(options.endpoint === undefined ? {} : { forcePathStyle: true }) }),
     kms: new KMSClient(common),
+    tagging: new ResourceGroupsTaggingAPIClient(common),
+  };
+}
+
+/** The configuration every Lambda SDK client gets: region/endpoint, retries and real deadlines. */
+function lambdaClientConfig(options: AwsClientOptions) {
+  return {
+    maxAttempts: LAMBDA_AWS_DEADLINES.maxAttempts,
+    retryMode: 'adaptive',
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? LAMBDA_AWS_DEADLINES.requestTimeoutMs,
+      connectionTimeout: LAMBDA_AWS_DEADLINES.connectionTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   };
 }
 
@@ -56,16 +98,30 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
 export function stackStatusReader(
   options: AwsClientOptions = {},
 ): (stackId: string) => Promise<string | undefined> {
-  const client = new CloudFormationClient({
-    maxAttempts: 3,
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3_000 },
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-  });
+  const client = new CloudFormationClient(lambdaClientConfig(options));
   return async (stackId) => {
     const out = await client.send(new DescribeStacksCommand({ StackName: stackId }));
     return out.Stacks?.[0]?.StackStatus;
   };
+}
+
+/**
+ * Invalidation of the two public documents in this stack's own distribution (DISTRIBUTION_ID), or
+ * undefined when the configuration does not name one (then a revoke waits for the cache max-age).
+ */
+export function composeInvalidator(
+  config: StackConfig,
+  clients: AwsClients,
+  options: AwsClientOptions = {},
+): ((reference: string) => Promise<string | undefined>) | undefined {
+  if (config.distributionId === undefined) return undefined;
+  // The credentials the other clients use (the Lambda role's, from the environment).
+  const invalidate = cloudFrontInvalidator(config.distributionId, {
+    credentials: () => clients.kms.config.credentials(),
+    ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+  });
+  const paths = documentPaths(config.publicPrefix);
+  return (reference) => invalidate(paths, reference);
 }
 
 /** The ports rotation needs, wired for a configuration. */
@@ -94,6 +150,27 @@ export function composeAws(config: StackConfig, clients: AwsClients): AwsPorts {
 export function deletionWindowDays(config: StackConfig): number {
   const retentionDays = Math.ceil(config.policy.retentionSeconds / 86_400);
   return Math.min(30, Math.max(config.keyDeletionWindowDays, retentionDays));
+}
+
+/**
+ * The stack-removal sweep for a configuration (stack-sweep.ts), with the deletion window that
+ * covers the retention; undefined without a tagging client.
+ */
+export function composeSweep(
+  config: StackConfig,
+  clients: AwsClients,
+): (() => Promise<SweepReport>) | undefined {
+  const { tagging } = clients;
+  if (tagging === undefined) return undefined;
+  return () =>
+    sweepStack({
+      kms: clients.kms,
+      s3: clients.s3,
+      tagging,
+      cluster: config.cluster,
+      stateBucket: config.stateBucket,
+      deletionWindowDays: deletionWindowDays(config),
+    });
 }
 
 function keyBackend(config: StackConfig, clients: AwsClients): KeyBackend {

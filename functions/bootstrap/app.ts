@@ -49,10 +49,29 @@ export interface CustomResourceResponse {
 /** PUTs a body to a pre-signed URL; rejects on a non-2xx answer. */
 export type PutResponse = (url: string, body: string) => Promise<void>;
 
-export interface BootstrapDeps {
+/** What the bootstrap works with, built from the stack's configuration. */
+export interface BootstrapWiring {
   rotation: Omit<RotationDeps, 'onStep'>;
   store: KeysetStore;
   keys: KeyBackend;
+  /** On Delete: finds and removes every key and wrapped object tagged for this stack. */
+  sweep?: () => Promise<StackSweepReport>;
+}
+
+/** What a stack sweep did (functions/adapters/aws/stack-sweep.ts). */
+export interface StackSweepReport {
+  keysScheduled: string[];
+  objectsDeleted: string[];
+  problems: string[];
+}
+
+export interface BootstrapDeps {
+  /**
+   * Reads and validates the configuration and builds the wiring. Called inside the handler (and
+   * kept once it succeeds), never at module load: a bad param must become a FAILED answer that
+   * names it, not a Lambda that cannot start and a stack that waits for an answer.
+   */
+  load: () => BootstrapWiring;
   put: PutResponse;
   logger: Logger;
   /** Checks that an event is CloudFormation's, for this stack (see authenticity.ts). */
@@ -62,6 +81,9 @@ export interface BootstrapDeps {
 }
 
 const MAX_REASON = 1_000;
+
+/** The physical id answered when the configuration is unusable (so no cluster name is known). */
+export const UNCONFIGURED_PHYSICAL_ID = 'irsa-anywhere-bootstrap-unconfigured';
 
 class Timeout extends Error {}
 
@@ -92,38 +114,62 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 /** Builds the bootstrap handler around its dependencies. */
 export function makeHandler(deps: BootstrapDeps) {
   const { logger } = deps;
-  const physicalId = physicalResourceId(deps.rotation.cluster);
-
-  const createOrUpdate = async (): Promise<Record<string, string>> => {
-    const report = await runRotation(deps.rotation, {});
-    for (const step of report.steps)
-      logger.info('bootstrap step applied', { action: step.action.type, kid: step.kid });
-    const repair = await deps.keys.reconcile?.(report.keyset.keys);
-    if (repair !== undefined && repair.repaired.length > 0) logger.info('key access repaired', { ...repair });
-    const active = activeKey(report.keyset);
-    return { ActiveKid: active?.kid ?? '', Issuer: deps.rotation.issuer };
+  let loaded: BootstrapWiring | undefined;
+  const load = (): BootstrapWiring => {
+    loaded ??= deps.load();
+    return loaded;
   };
 
-  const destroyKeys = async (event: CustomResourceEvent): Promise<Record<string, string>> => {
+  const createOrUpdate = async (wiring: BootstrapWiring): Promise<Record<string, string>> => {
+    const report = await runRotation(wiring.rotation, {});
+    for (const step of report.steps)
+      logger.info('bootstrap step applied', { action: step.action.type, kid: step.kid });
+    const repair = await wiring.keys.reconcile?.(report.keyset.keys);
+    if (repair !== undefined && repair.repaired.length > 0) logger.info('key access repaired', { ...repair });
+    const active = activeKey(report.keyset);
+    return { ActiveKid: active?.kid ?? '', Issuer: wiring.rotation.issuer };
+  };
+
+  const destroyKeys = async (
+    wiring: BootstrapWiring,
+    event: CustomResourceEvent,
+  ): Promise<Record<string, string>> => {
+    const physicalId = physicalResourceId(wiring.rotation.cluster);
     if (event.PhysicalResourceId !== physicalId) {
       logger.warn('delete of a resource this stack does not own; nothing to do', {
         physicalId: event.PhysicalResourceId,
       });
       return {};
     }
+    const scheduled = await destroyListedKeys(wiring);
+    const data: Record<string, string> = { KeysScheduledForDeletion: String(scheduled) };
+    if (wiring.sweep !== undefined) {
+      // Whatever the keyset does not list (or could not be read): every key and wrapped object
+      // tagged for this stack. Keys scheduled above are pending deletion and skipped.
+      const swept = await wiring.sweep();
+      for (const problem of swept.problems) logger.warn('stack sweep: left for a person', { problem });
+      logger.info('stack swept', { keys: swept.keysScheduled, objects: swept.objectsDeleted });
+      data.KeysSwept = String(swept.keysScheduled.length);
+      data.ObjectsSwept = String(swept.objectsDeleted.length);
+    }
+    return data;
+  };
+
+  /** Schedules deletion of every key the keyset lists; returns how many were scheduled. */
+  const destroyListedKeys = async (wiring: BootstrapWiring): Promise<number> => {
     let read: Awaited<ReturnType<KeysetStore['read']>>;
     try {
-      read = await deps.store.read();
+      read = await wiring.store.read();
     } catch (error) {
-      logger.warn('keyset unreadable on delete; keys left for manual clean-up', {
+      logger.warn('keyset unreadable on delete; only the tag sweep can find its keys', {
         error: formatError(error),
       });
-      return {};
+      return 0;
     }
     let scheduled = 0;
     for (const key of read?.keyset.keys ?? []) {
       try {
-        await deps.keys.destroy(key);
+        await wiring.keys.destroy(key);
         scheduled += 1;
       } catch (error) {
         logger.warn('could not schedule key deletion; delete it by hand', {
@@ -133,7 +179,7 @@ export function makeHandler(deps: BootstrapDeps) {
       }
     }
     logger.info('keys scheduled for deletion', { scheduled });
-    return { KeysScheduledForDeletion: String(scheduled) };
+    return scheduled;
   };
 
   const run = async (event: unknown, context: Context): Promise<CustomResourceResponse | undefined> => {
@@ -142,6 +188,8 @@ export function makeHandler(deps: BootstrapDeps) {
       return undefined;
     }
     const budget = Math.max(1_000, context.getRemainingTimeInMillis() - (deps.safetyMarginMs ?? 15_000));
+    // Until the configuration is known, a Create answers with a placeholder physical id.
+    let physicalId = UNCONFIGURED_PHYSICAL_ID;
     const base = {
       PhysicalResourceId: event.PhysicalResourceId ?? physicalId,
       StackId: event.StackId,
@@ -170,7 +218,9 @@ export function makeHandler(deps: BootstrapDeps) {
     }
     try {
       logger.info('custom resource request', { requestType: event.RequestType });
-      const work = event.RequestType === 'Delete' ? destroyKeys(event) : createOrUpdate();
+      const wiring = load();
+      physicalId = physicalResourceId(wiring.rotation.cluster);
+      const work = event.RequestType === 'Delete' ? destroyKeys(wiring, event) : createOrUpdate(wiring);
       const data = await withDeadline(work, budget);
       const physical = event.RequestType === 'Create' ? physicalId : base.PhysicalResourceId;
       response = { ...base, PhysicalResourceId: physical, Status: 'SUCCESS', Reason: 'OK', Data: data };

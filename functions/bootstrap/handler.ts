@@ -1,17 +1,46 @@
-/** Wiring of the bootstrap custom resource: config and clients once at init. */
+/**
+ * Wiring of the bootstrap custom resource. Nothing is read at module load: the configuration is
+ * parsed and the clients built on the first invocation (inside the handler), so a bad param is
+ * answered to CloudFormation as FAILED naming it, and a Delete still succeeds.
+ */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { composeRotation, createAwsClients, loadConfig, stackStatusReader } from '#adapters/compose.ts';
+import {
+  type AwsClients,
+  composeRotation,
+  composeSweep,
+  createAwsClients,
+  stackStatusReader,
+} from '#adapters/compose.ts';
+import { parseConfig } from '#core/config.ts';
 import { makeHandler } from './app.ts';
 import { httpsPut } from './https-put.ts';
 
-const config = loadConfig(process.env);
-const rotation = composeRotation(config, createAwsClients());
+const logger = new Logger({ serviceName: 'irsa-anywhere-bootstrap' });
+let clients: AwsClients | undefined;
 
 export const handler = makeHandler({
-  rotation,
-  store: rotation.store,
-  keys: rotation.keys,
+  load: () => {
+    const config = parseConfig(process.env);
+    logger.appendPersistentKeys({ cluster: config.cluster });
+    clients ??= createAwsClients();
+    const rotation = composeRotation(config, clients);
+    const sweep = composeSweep(config, clients);
+    return {
+      rotation,
+      store: rotation.store,
+      keys: rotation.keys,
+      ...(sweep === undefined ? {} : { sweep }),
+    };
+  },
   put: httpsPut,
-  authenticity: { stackId: config.stackId, stackStatus: stackStatusReader() },
-  logger: new Logger({ serviceName: 'irsa-anywhere-bootstrap', persistentKeys: { cluster: config.cluster } }),
+  authenticity: {
+    // Read per event, before (and whatever) the rest of the configuration says: the check must
+    // also run when a bad param keeps the configuration from loading. parseConfig validates it.
+    get stackId() {
+      const raw = process.env.STACK_ID?.trim();
+      return raw === undefined || raw === '' ? undefined : raw;
+    },
+    stackStatus: stackStatusReader(),
+  },
+  logger,
 });

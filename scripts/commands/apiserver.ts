@@ -4,10 +4,9 @@
  * (`scripts/lib/apiserver/`); this file only wires flags.
  */
 import type { Command } from 'commander';
-import { DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_KEY_DIR, DEFAULT_SIGNER_SOCKET, DISTROS } from '../lib/apiserver/types.ts';
-import { dryRunOption, jsonOption } from '../lib/cli-options.ts';
+import { backupDirOption, dryRunOption, jsonOption } from '../lib/cli-options.ts';
 import { type Io, type Register, runCommand } from '../lib/cli-support.ts';
 
 // The manifest editors (YAML, diff) are loaded by the actions, not when the command is registered:
@@ -40,6 +39,7 @@ interface RollbackFlags {
   distro: string;
   file?: string;
   backupDir: string;
+  dryRun?: boolean;
   json?: boolean;
 }
 
@@ -64,7 +64,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
       'where the format holds one value per flag (kubeadm v1beta3, Talos), replace the old issuer and key ' +
         'file instead of failing (tokens for the old ones stop verifying)',
     )
-    .option('--backup-dir <dir>', 'where backups are kept', DEFAULT_BACKUP_DIR)
+    .addOption(backupDirOption('where backups are kept'))
     .addOption(dryRunOption('print the diff and change nothing'))
     .addOption(jsonOption('print the result as JSON'))
     .option('--skip-preflight', 'do not check that the signer socket or key files exist')
@@ -108,7 +108,8 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .description('Restore the config file from the newest backup configure made.')
     .option('--distro <distro>', 'whose default file to restore', 'kubeadm')
     .option('--file <path>', 'file to restore')
-    .option('--backup-dir <dir>', 'where backups are kept', DEFAULT_BACKUP_DIR)
+    .addOption(backupDirOption('where backups are kept'))
+    .addOption(dryRunOption('print the diff the restore would make and change nothing'))
     .addOption(jsonOption('print the result as JSON'))
     .action(async (flags: RollbackFlags) => {
       setExit(
@@ -121,6 +122,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
               ...(flags.file !== undefined ? { file: flags.file } : {}),
               backupDir: flags.backupDir,
               json: flags.json === true,
+              dryRun: flags.dryRun === true,
               now: () => new Date(),
             });
           },

@@ -3,13 +3,13 @@
  * verification bundle for kube-apiserver, and `key-sync install-timer` emits the systemd units
  * that run it. This file only wires flags and builds the AWS clients.
  */
-
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { atomicWrite, DEFAULT_BACKUP_DIR } from '../lib/apiserver/files.ts';
+import { IrsaError } from '#core/errors.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_FILES, DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
-import { jsonOption, regionOption } from '../lib/cli-options.ts';
+import { backupDirOption, dryRunOption, jsonOption, regionOption } from '../lib/cli-options.ts';
 import {
   ExitCode,
   type Io,
@@ -18,7 +18,9 @@ import {
   runCommand,
   shutdownSignal,
 } from '../lib/cli-support.ts';
+import { changeFiles } from '../lib/file-change.ts';
 import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
+import { checkTextfilePath } from '../lib/metrics/key-sync-metrics.ts';
 import { keySyncMetricsFor } from '../lib/metrics/key-sync-setup.ts';
 import { defaultBin } from '../lib/signer/paths.ts';
 
@@ -39,6 +41,7 @@ interface SyncFlags {
   backupDir: string;
   region?: string;
   json?: boolean;
+  dryRun?: boolean;
   metricsAddress?: string;
   metricsAllowRemote?: boolean;
   metricsTextfile?: string;
@@ -61,8 +64,9 @@ function sourceOptions(command: Command): Command {
     .option('--distro <distro>', 'kube-apiserver config to update: kubeadm, k3s, rke2 or none', 'kubeadm')
     .option('--manifest <path>', 'that config file (default: the distro default)')
     .option('--audiences <list>', 'extra audiences for --api-audiences')
-    .option('--backup-dir <dir>', 'where config backups are kept', DEFAULT_BACKUP_DIR)
+    .addOption(backupDirOption('where config backups are kept'))
     .addOption(regionOption('AWS region of the stack (default: the SDK default chain)'))
+    .addOption(dryRunOption('plan only: decrypt nothing, write nothing, print what would change'))
     .option(
       '--metrics-textfile <file.prom>',
       "write metrics for node_exporter's textfile collector after each pass",
@@ -139,7 +143,13 @@ export const register: Register = (program: Command, io: Io, setExit) => {
                       backupDir: flags.backupDir,
                     },
               now: () => new Date(),
+              dryRun: flags.dryRun === true,
             };
+            // A dry run is one pass that writes nothing, not even the metrics textfile.
+            if (flags.dryRun === true) {
+              printSyncReport(io, await syncOnce(options), flags.json === true);
+              return;
+            }
             const pass = metrics.wrap(syncOnce);
             if (flags.once === true) {
               printSyncReport(io, await pass(options), flags.json === true);
@@ -186,7 +196,13 @@ export const register: Register = (program: Command, io: Io, setExit) => {
             bin: flags.bin,
             args: await validatedArgs(flags),
             dirs: [resolve(flags.keyDir), resolve(flags.backupDir)],
-            writable: manifest === undefined ? [] : [dirname(resolve(manifest))],
+            writable: [
+              ...(manifest === undefined ? [] : [dirname(resolve(manifest))]),
+              // node_exporter's textfile directory, written by --metrics-textfile.
+              ...(flags.metricsTextfile === undefined
+                ? []
+                : [dirname(checkTextfilePath(flags.metricsTextfile))]),
+            ],
             interval: flags.every,
             unitName: flags.unitName,
           });
@@ -195,9 +211,35 @@ export const register: Register = (program: Command, io: Io, setExit) => {
             io.out(`# ${options.unitName}.service\n${service}\n# ${options.unitName}.timer\n${timer}`);
             return;
           }
-          await atomicWrite(`${flags.unitDir}/${options.unitName}.service`, service, 0o644);
-          await atomicWrite(`${flags.unitDir}/${options.unitName}.timer`, timer, 0o644);
-          io.out(`wrote ${flags.unitDir}/${options.unitName}.service and .timer`);
+          // Checked first: a missing directory is a wrong flag, not a failed write of some other command.
+          if (statSync(flags.unitDir, { throwIfNoEntry: false })?.isDirectory() !== true) {
+            throw new IrsaError(
+              'FLAG_INVALID',
+              `--unit-dir ${flags.unitDir} is not a directory.`,
+              'Pass --unit-dir with the systemd unit directory (default /etc/systemd/system).',
+            );
+          }
+          const results = await changeFiles(
+            [
+              {
+                path: `${flags.unitDir}/${options.unitName}.service`,
+                content: service,
+                write: { mode: 0o644 },
+              },
+              { path: `${flags.unitDir}/${options.unitName}.timer`, content: timer, write: { mode: 0o644 } },
+            ],
+            { dryRun: flags.dryRun === true, backupDir: flags.backupDir, now: new Date() },
+          );
+          for (const result of results) {
+            if (!result.changed) io.out(`${result.path}: unchanged`);
+            else if (flags.dryRun === true)
+              io.out(`${result.diff}${result.path}: would change (dry run, nothing written)`);
+            else
+              io.out(
+                `wrote ${result.path}${result.backup === undefined ? '' : ` (previous version kept in ${result.backup})`}`,
+              );
+          }
+          if (flags.dryRun === true) return;
           io.out(`enable with: systemctl daemon-reload && systemctl enable --now ${options.unitName}.timer`);
         }),
       );

@@ -3,7 +3,7 @@ import { assertLocalDir } from '#adapters/local/local-config.ts';
 import { IrsaError } from '#core/errors.ts';
 import { activeKey } from '#core/planner.ts';
 import type { RotationReport } from '#core/rotation-run.ts';
-import { jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
+import { dryRunOption, jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
 import { type Io, parseTimeFlag, printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import { confirmDestructive } from '../lib/confirm.ts';
 import { drillLocal } from '../lib/local-drill.ts';
@@ -16,6 +16,7 @@ interface RotateOptions {
   revoke?: string;
   at?: string;
   json?: boolean;
+  dryRun?: boolean;
   yes?: boolean;
   repairClock?: boolean;
   stack?: string;
@@ -38,6 +39,7 @@ export const register: Register = (program, io, setExit) => {
     .option('--at <iso-time>', 'drill: plan and print the steps as if at this time; writes nothing')
     .option('--yes', 'confirm --revoke of the active key (every token it signed stops verifying)')
     .option('--repair-clock', 'set every time in keyset.json that lies in the future to now')
+    .addOption(dryRunOption('local: plan only, print the steps that are due and write nothing'))
     .addOption(jsonOption('print the steps as JSON'))
     .addOption(stackOption('a deployed stack: invoke its rotate function instead of rotating locally'))
     .addOption(regionOption('AWS region of --stack (default: AWS_REGION)'))
@@ -51,6 +53,13 @@ export const register: Register = (program, io, setExit) => {
                 'USAGE_CONFLICT',
                 '--now and --revoke cannot be combined.',
                 'Run rotate --revoke <kid> alone: it makes a new key active when it revokes the active one.',
+              );
+            }
+            if (opts.dryRun === true && (opts.stack !== undefined || opts.repairClock === true)) {
+              throw new IrsaError(
+                'USAGE_CONFLICT',
+                `--dry-run plans a local rotation; it cannot be combined with ${opts.stack !== undefined ? '--stack' : '--repair-clock'}.`,
+                'Run `irsa-anywhere status --stack <name>` to see what is due on a stack, or drop --dry-run.',
               );
             }
             if (opts.stack !== undefined) {
@@ -93,8 +102,9 @@ export const register: Register = (program, io, setExit) => {
               : opts.revoke !== undefined
                 ? { revoke: opts.revoke }
                 : undefined;
-            if (opts.at !== undefined) {
-              const at = parseTimeFlag('--at', opts.at);
+            // A dry run is the drill at the real time: plan only, nothing written.
+            if (opts.at !== undefined || opts.dryRun === true) {
+              const at = opts.at === undefined ? realNow : parseTimeFlag('--at', opts.at);
               printReport(io, await drillLocal(opts.dir, at, realNow, request), at, opts.json === true, true);
               return;
             }

@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
-import { dryRunOption, regionOption } from '../lib/cli-options.ts';
+import { regionMissingOr } from '../lib/aws-region.ts';
+import { backupDirOption, dryRunOption, regionOption } from '../lib/cli-options.ts';
 import { type Io, parseIntFlag, type Register, runCommand, shutdownSignal } from '../lib/cli-support.ts';
 import { checkLocalState } from '../lib/local-state.ts';
 import { parseMetricsAddress } from '../lib/metrics/address.ts';
@@ -153,6 +154,8 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
     extraKeys,
     log,
     ...(metrics === undefined ? {} : { metrics }),
+  }).catch((error: unknown) => {
+    throw regionMissingOr(error, 'the kms backend (S3 and KMS)');
   });
   const signal = await stopping;
   log.log('info', 'stopping', { signal });
@@ -167,6 +170,7 @@ interface InstallOptions extends ServeOptions {
   bin: string;
   user: string;
   dryRun?: boolean;
+  backupDir: string;
 }
 
 async function install(opts: InstallOptions, io: Io): Promise<void> {
@@ -198,7 +202,10 @@ async function install(opts: InstallOptions, io: Io): Promise<void> {
   }
   const path =
     typeof opts.write === 'string' ? opts.write : opts.staticPod ? STATIC_POD_PATH : SYSTEMD_UNIT_PATH;
-  const result = await writeInstallFile(path, content, { dryRun: opts.dryRun === true });
+  const result = await writeInstallFile(path, content, {
+    dryRun: opts.dryRun === true,
+    backupDir: opts.backupDir,
+  });
   if (!result.changed) {
     io.out(`${path}: unchanged`);
     return;
@@ -256,6 +263,7 @@ export const register: Register = (program, io, setExit) => {
       'root',
     )
     .addOption(dryRunOption('with --write: print the diff, write nothing'))
+    .addOption(backupDirOption('with --write: where the previous version is kept (never beside it)'))
     .action(async (opts: InstallOptions) => {
       setExit(await runCommand(io, () => install(opts, io)));
     });

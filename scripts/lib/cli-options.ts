@@ -3,6 +3,7 @@
  * value placeholders and meaning cannot drift apart. Each takes the command's own help sentence.
  */
 import { Option } from 'commander';
+import { DEFAULT_BACKUP_DIR } from './file-change.ts';
 
 /** `--json`: machine-readable output on stdout; failures print `{"ok": false, ...}` there too. */
 export function jsonOption(help = 'print the result as JSON'): Option {
@@ -22,4 +23,9 @@ export function regionOption(help = 'AWS region (default: AWS_REGION, then the A
 /** `--stack <name>`: a deployed stack, whose outputs name the buckets, functions and issuer. */
 export function stackOption(help = 'a deployed stack (reads its outputs)'): Option {
   return new Option('--stack <name>', help);
+}
+
+/** `--backup-dir <dir>`: where the file-change module keeps previous versions (never beside them). */
+export function backupDirOption(help = 'where previous versions of changed files are kept'): Option {
+  return new Option('--backup-dir <dir>', help).default(DEFAULT_BACKUP_DIR);
 }

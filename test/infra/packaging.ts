@@ -13,6 +13,7 @@ import { readZip as readZipEntries } from '#scripts/lib/bench/zip.ts';
 export interface Template {
   Parameters: Record<string, { Default?: string; AllowedPattern?: string; AllowedValues?: string[] }>;
   Conditions: Record<string, unknown>;
+  Rules?: Record<string, unknown>;
   Resources: Record<string, Resource>;
   Outputs: Record<string, { Value: unknown; Condition?: string }>;
 }

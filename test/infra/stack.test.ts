@@ -57,6 +57,24 @@ const ISSUER = {
   ],
 };
 
+/** Every inline role policy and managed policy of a template, with its owner. */
+const policies = (t: Template) => {
+  const docs: Array<{ owner: string; doc: unknown }> = [];
+  for (const [name, r] of Object.entries(t.Resources)) {
+    if (r.Type === 'AWS::IAM::Role') {
+      for (const entry of r.Properties.Policies as Array<Record<string, unknown>>) {
+        // A conditional policy (Fn::If [condition, policy, AWS::NoValue]): check the policy.
+        const p = ('Fn::If' in entry ? (entry['Fn::If'] as unknown[])[1] : entry) as {
+          PolicyDocument: unknown;
+        };
+        docs.push({ owner: name, doc: p.PolicyDocument });
+      }
+    }
+    if (r.Type === 'AWS::IAM::ManagedPolicy') docs.push({ owner: name, doc: r.Properties.PolicyDocument });
+  }
+  return docs;
+};
+
 describe('serverless package (offline)', () => {
   it('npx serverless --version answers offline', () => {
     const out = spawnSync('npx', ['serverless', '--version'], { encoding: 'utf8', timeout: 60_000 });
@@ -79,12 +97,12 @@ describe('serverless package (offline)', () => {
     }
   });
 
-  it('runs the functions on nodejs22.x arm64, each with its own role', () => {
+  it('runs the functions on nodejs24.x arm64, each with its own role', () => {
     const t = kms.template;
     const rotate = resource(t, 'RotateLambdaFunction').Properties;
     const bootstrap = resource(t, 'BootstrapLambdaFunction').Properties;
     for (const fn of [rotate, bootstrap]) {
-      expect(fn.Runtime).toBe('nodejs22.x');
+      expect(fn.Runtime).toBe('nodejs24.x');
       expect(fn.Architectures).toEqual(['arm64']);
     }
     expect(rotate.Handler).toBe('functions/rotate/handler.handler');
@@ -110,11 +128,27 @@ describe('serverless package (offline)', () => {
         'ROTATE_ROLE_ARN',
         'BOOTSTRAP_ROLE_ARN',
         'STACK_ID',
+        'DISTRIBUTION_ID',
         'POWERTOOLS_LOG_LEVEL',
       ].sort(),
     );
     expect(env.ISSUER_URL).toEqual(ISSUER);
-    expect(env.CLUSTER_NAME).toBe('test');
+    // Every value the functions validate comes from a CloudFormation parameter with constraints.
+    expect(env.CLUSTER_NAME).toEqual({ Ref: 'ClusterName' });
+    expect(t.Parameters.ClusterName?.Default).toBe('test');
+    for (const [variable, parameter] of [
+      ['ROTATION_PERIOD_DAYS', 'RotationPeriodDays'],
+      ['PUBLISH_LEAD_HOURS', 'PublishLeadHours'],
+      ['MAX_TOKEN_LIFETIME_SECONDS', 'MaxTokenLifetimeSeconds'],
+      ['JWKS_MAX_AGE_SECONDS', 'JwksMaxAgeSeconds'],
+      ['NODE_SYNC_LAG_SECONDS', 'NodeSyncLagSeconds'],
+      ['KEY_DELETION_WINDOW_DAYS', 'KeyDeletionWindowDays'],
+      ['KEY_MODE', 'KeyMode'],
+      ['KEY_SPEC', 'KeySpec'],
+    ] as const) {
+      expect(env[variable], variable).toEqual({ Ref: parameter });
+      expect(t.Parameters[parameter], parameter).toBeDefined();
+    }
   });
 
   it('schedules rotate hourly by default', () => {
@@ -229,6 +263,39 @@ describe('CloudFront', () => {
     });
   });
 
+  it('only the rotate role may invalidate, and only its own distribution', () => {
+    const grants = policies(kms.template).flatMap(({ owner, doc }) =>
+      statements(doc)
+        .filter((s) => actions(s).some((a) => a.startsWith('cloudfront:')))
+        .map((s) => ({ owner, s })),
+    );
+    expect(grants.map((g) => g.owner)).toEqual(['RotateRole']);
+    expect(actions(grants[0]?.s ?? { Effect: 'Allow', Action: [] })).toEqual([
+      'cloudfront:CreateInvalidation',
+    ]);
+    expect(grants[0]?.s.Resource).toEqual({
+      'Fn::Sub': cfn('arn:#{AWS::Partition}:cloudfront::#{AWS::AccountId}:distribution/#{Distribution}'),
+    });
+    const env = (
+      resource(kms.template, 'RotateLambdaFunction').Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(env.DISTRIBUTION_ID).toEqual({ 'Fn::If': ['HasStandaloneIssuer', { Ref: 'Distribution' }, ''] });
+  });
+
+  it('the Serverless deployment bucket blocks public access and keeps versions', () => {
+    const bucket = resource(kms.template, 'ServerlessDeploymentBucket').Properties;
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(json(bucket.BucketEncryption)).toContain('AES256');
+  });
+
   it('the cache policy honours the origin Cache-Control (MinTTL 0, MaxTTL above the 300 s default)', () => {
     const policy = resource(kms.template, 'DocumentsCachePolicy').Properties.CachePolicyConfig as Record<
       string,
@@ -249,6 +316,8 @@ describe('issuer, bootstrap and OIDC provider', () => {
     const bootstrap = resource(kms.template, 'BootstrapResource');
     expect(bootstrap.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['BootstrapLambdaFunction', 'Arn'] });
     expect(bootstrap.Properties.Issuer).toEqual(ISSUER);
+    // CloudFormation stops waiting for an answer after 330 s, not the default hour.
+    expect(bootstrap.Properties.ServiceTimeout).toBe(330);
   });
 
   it('params become CloudFormation parameters that refuse an issuer with a trailing slash, http or a scheme', () => {
@@ -272,6 +341,18 @@ describe('issuer, bootstrap and OIDC provider', () => {
     }
   });
 
+  it('Rules (infra/rules.yml) reach the template: customDomain and certificateArn go together', () => {
+    for (const t of [kms.template, file.template]) {
+      expect(Object.keys(t.Rules ?? {}).sort()).toEqual([
+        'CertificateNeedsCustomDomain',
+        'CustomDomainNeedsCertificate',
+        'FleetMemberUsesTheFleetDomain',
+        'KeepStandaloneIssuerNeedsFleet',
+      ]);
+      expect(json(t.Rules?.CustomDomainNeedsCertificate)).toContain('CertificateArn');
+    }
+  });
+
   it('file mode: custom domain, prefix, extra audiences and alarm topic flow into the template', () => {
     const t = file.template;
     expect(t.Parameters.ExtraAudiences?.Default).toBe('vault,other');
@@ -281,18 +362,6 @@ describe('issuer, bootstrap and OIDC provider', () => {
 });
 
 describe('least privilege', () => {
-  const policies = (t: Template) => {
-    const docs: Array<{ owner: string; doc: unknown }> = [];
-    for (const [name, r] of Object.entries(t.Resources)) {
-      if (r.Type === 'AWS::IAM::Role') {
-        for (const p of r.Properties.Policies as Array<{ PolicyDocument: unknown }>)
-          docs.push({ owner: name, doc: p.PolicyDocument });
-      }
-      if (r.Type === 'AWS::IAM::ManagedPolicy') docs.push({ owner: name, doc: r.Properties.PolicyDocument });
-    }
-    return docs;
-  };
-
   it('no wildcard actions in any role or managed policy', () => {
     for (const { owner, doc } of policies(kms.template)) {
       for (const s of statements(doc)) {
@@ -304,6 +373,12 @@ describe('least privilege', () => {
   it('Resource "*" only for kms:CreateKey: AWS_KMS origin, SIGN_VERIFY, an allowed spec (StringEquals), no tags', () => {
     for (const { owner, doc } of policies(kms.template)) {
       for (const s of statements(doc).filter((x) => x.Resource === '*')) {
+        // The one exception: the bootstrap's stack-removal sweep reads tags (AWS grants it only on *).
+        if (s.Sid === 'FindKeysTaggedForThisCluster') {
+          expect(owner).toBe('BootstrapRole');
+          expect(actions(s)).toEqual(['tag:GetResources']);
+          continue;
+        }
         expect(actions(s), `${owner}/${s.Sid}`).toEqual(['kms:CreateKey']);
         expect(s.Condition?.StringEquals).toEqual({
           'kms:KeyOrigin': 'AWS_KMS',

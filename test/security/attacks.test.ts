@@ -291,9 +291,7 @@ describe('attack 6: a forged custom-resource event changes nothing', () => {
     const answers: string[] = [];
     const lookups: string[] = [];
     const handler = makeHandler({
-      rotation,
-      store: rotation.store,
-      keys: rotation.keys,
+      load: () => ({ rotation, store: rotation.store, keys: rotation.keys }),
       put: async (url) => {
         answers.push(url);
       },
@@ -305,7 +303,7 @@ describe('attack 6: a forged custom-resource event changes nothing', () => {
           return status;
         },
       },
-    } as Parameters<typeof makeHandler>[0]);
+    });
     await runRotation(rotation);
     const snapshot = JSON.stringify([...aws.state.keys].map(([id, k]) => [id, k.state, k.tags]));
     const objects = JSON.stringify([...aws.state.objects].map(([id, o]) => [id, o.etag]));

@@ -4,10 +4,9 @@
  * written, so a failure leaves the file on disk untouched.
  */
 import { promises as fs } from 'node:fs';
-import { createTwoFilesPatch } from 'diff';
 import { IrsaError } from '#core/errors.ts';
 import type { Io } from '../cli-support.ts';
-import { assertWritable, atomicWrite, backupFile, readConfig, rollbackFile } from './files.ts';
+import { changeFiles, readConfig, rollbackFile } from '../file-change.ts';
 import { planApiserver } from './index.ts';
 import { keyFilePaths } from './settings.ts';
 import { type ApiserverSettings, type Change, DEFAULT_FILES, type Distro, describeChange } from './types.ts';
@@ -39,6 +38,11 @@ export interface ConfigureReport {
   backup?: string;
   diff?: string;
   text?: string;
+}
+
+/** The mode of a written config: kubeadm's static pod manifests are root-only, the others 0644. */
+export function modeFor(distro: Distro): number {
+  return distro === 'kubeadm' ? 0o600 : 0o644;
 }
 
 function fileFor(distro: Distro, file: string | undefined): string | null {
@@ -128,27 +132,35 @@ export async function runConfigure(io: Io, options: ConfigureOptions): Promise<C
     return report;
   }
   const current = await readConfig(file, options.distro !== 'kubeadm');
-  const before = current ?? '';
-  const plan = planApiserver(options.distro, before, options.settings);
-  const changed = plan.text !== before;
+  const plan = planApiserver(options.distro, current ?? '', options.settings);
+  const [result] = await changeFiles(
+    [{ path: file, content: plan.text, write: { mode: modeFor(options.distro) } }],
+    {
+      dryRun: options.dryRun,
+      backupDir: options.backupDir,
+      now: options.now(),
+      preflight: () => preflight(options),
+    },
+  );
+  const changed = result?.changed === true;
   const report: ConfigureReport = { ...base, changed, changes: plan.changes, notes: plan.notes };
-  if (changed && options.dryRun) {
-    report.diff = createTwoFilesPatch(file, file, before, plan.text, 'current', 'planned');
-  }
-  if (changed && !options.dryRun) {
-    await preflight(options);
-    await assertWritable(file);
-    if (current !== null) report.backup = await backupFile(file, options.backupDir, options.now());
-    await atomicWrite(file, plan.text, options.distro === 'kubeadm' ? 0o600 : 0o644);
-  }
+  if (changed && options.dryRun) report.diff = result?.diff ?? '';
+  if (result?.backup !== undefined) report.backup = result.backup;
   printReport(io, report, options.json);
   return report;
 }
 
-/** Runs `apiserver rollback`: restores the newest backup of the file. */
+/** Runs `apiserver rollback`: restores the newest backup of the file (with `dryRun`: shows it). */
 export async function runRollback(
   io: Io,
-  options: { distro: Distro; file?: string; backupDir: string; json: boolean; now: () => Date },
+  options: {
+    distro: Distro;
+    file?: string;
+    backupDir: string;
+    json: boolean;
+    dryRun: boolean;
+    now: () => Date;
+  },
 ): Promise<void> {
   const file = fileFor(options.distro, options.file);
   if (file === null) {
@@ -158,9 +170,25 @@ export async function runRollback(
       'Pass --file with the file to restore.',
     );
   }
-  const { restored, saved } = await rollbackFile(file, options.backupDir, options.now());
+  const { restored, saved, diff } = await rollbackFile(file, {
+    backupDir: options.backupDir,
+    now: options.now(),
+    dryRun: options.dryRun,
+    write: { mode: modeFor(options.distro) },
+  });
   if (options.json) {
-    io.out(JSON.stringify({ file, restored, saved }, null, 2));
+    io.out(
+      JSON.stringify(
+        { file, restored, saved, dryRun: options.dryRun, ...(options.dryRun ? { diff } : {}) },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  if (options.dryRun) {
+    io.out(diff);
+    io.out(`would restore ${file} from ${restored} (dry run, nothing written)`);
     return;
   }
   io.out(`restored ${file} from ${restored}`);

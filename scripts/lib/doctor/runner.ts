@@ -3,6 +3,7 @@
  * Exit code: 0 when nothing FAILs (WARN and SKIP do not fail), 1 otherwise.
  */
 import { DEFAULT_AUDIENCE } from '#core/trust-policy.ts';
+import { checkAlarmTopic } from './checks/alarms.ts';
 import { checkAssume } from './checks/assume.ts';
 import { checkCluster } from './checks/cluster.ts';
 import { checkDiscovery } from './checks/discovery.ts';
@@ -17,6 +18,7 @@ import type { CheckResult, DoctorContext, DoctorDeps, DoctorOptions } from './ty
 /** The checks, in the order they run and print. */
 export const CHECKS: ReadonlyArray<(ctx: DoctorContext) => Promise<CheckResult[]>> = [
   checkStack,
+  checkAlarmTopic,
   checkFleet,
   checkKubeconfig,
   checkTokenSource,

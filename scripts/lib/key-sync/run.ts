@@ -63,6 +63,17 @@ export function printSyncReport(io: Io, report: SyncReport, json: boolean): void
     io.out(JSON.stringify(report, null, 2));
     return;
   }
+  if (report.dryRun !== undefined) {
+    if (report.dryRun.diff !== '') io.out(report.dryRun.diff);
+    io.out(
+      `active kid ${report.kid}; ` +
+        (report.dryRun.wouldWrite.length > 0
+          ? `would write ${report.dryRun.wouldWrite.join(', ')}`
+          : 'no changes: key files and config up to date'),
+    );
+    io.out('dry run: nothing was written');
+    return;
+  }
   const wrote = [
     report.wroteSigningKey ? 'signing.key' : '',
     report.wroteBundle ? 'verification.pem' : '',

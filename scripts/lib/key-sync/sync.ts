@@ -16,7 +16,7 @@ import { IrsaError } from '#core/errors.ts';
 import type { KeyRecord } from '#core/keyset.ts';
 import { kidFromSpki } from '#core/kid.ts';
 import { activeKey } from '#core/planner.ts';
-import { assertWritable, atomicWrite, backupFile, readConfig } from '../apiserver/files.ts';
+import { modeFor } from '../apiserver/configure.ts';
 import { planApiserver } from '../apiserver/index.ts';
 import { normalizeSettings } from '../apiserver/settings.ts';
 import {
@@ -25,6 +25,8 @@ import {
   SIGNING_KEY_FILE,
   VERIFICATION_BUNDLE_FILE,
 } from '../apiserver/types.ts';
+import { changeFiles, DEFAULT_BACKUP_DIR, type PlannedFile, readConfig } from '../file-change.ts';
+import { prepareKeyDir, removeStaleTemps } from './key-files.ts';
 import { privateKeyPem, verificationBundle } from './pem.ts';
 import type { StateLocation } from './source.ts';
 
@@ -45,6 +47,8 @@ export interface SyncOptions {
   /** null: only install the keys, leave kube-apiserver's config alone. */
   manifest: { distro: SyncDistro; file?: string; audiences: string[]; backupDir: string } | null;
   now: () => Date;
+  /** Plan only: decrypt nothing, write nothing, report what would change. */
+  dryRun?: boolean;
 }
 
 /** What one pass did: kids and paths only, never key material. */
@@ -57,6 +61,8 @@ export interface SyncReport {
   wroteSigningKey: boolean;
   wroteBundle: boolean;
   manifest: { file: string; changes: Change[]; backup?: string; notes: string[] } | null;
+  /** Set on a dry run: the files a real pass would write (key material is never shown). */
+  dryRun?: { wouldWrite: string[]; diff: string };
 }
 
 async function readOptional(path: string): Promise<string | null> {
@@ -190,51 +196,86 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   const signingPath = `${settings.keyDir}/${SIGNING_KEY_FILE}`;
   const bundlePath = `${settings.keyDir}/${VERIFICATION_BUNDLE_FILE}`;
 
-  // Unwrap (the step most likely to fail) before writing anything, so a failure leaves the disk as it was.
+  // Unwrap (the step most likely to fail) before writing anything, so a failure leaves the disk as it
+  // was. A dry run decrypts nothing: it only needs to know that the key file would change.
+  const dryRun = options.dryRun === true;
+  // An existing key directory is checked (a real directory of ours, 0700) and cleared of the temp
+  // files a killed run left, before its key is read. A dry run changes nothing, not even that.
+  const keyDirExists = await fs.lstat(settings.keyDir).then(
+    () => true,
+    () => false,
+  );
+  if (keyDirExists && !dryRun) {
+    await prepareKeyDir(settings.keyDir);
+    await removeStaleTemps(settings.keyDir, [SIGNING_KEY_FILE, VERIFICATION_BUNDLE_FILE]);
+  }
   const needsKey = kidOfPrivatePem(await readOptional(signingPath)) !== active.kid;
-  const pkcs8 = needsKey ? await unwrap(options, active) : null;
-  let wroteBundle = false;
-  let wroteSigningKey = false;
+  const pkcs8 = needsKey && !dryRun ? await unwrap(options, active) : null;
+  // Explicit mode and owner (this process's user and group, not a setgid directory's group), in a
+  // 0700 directory.
+  const keyDirWrite = {
+    dirMode: 0o700,
+    owner: { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 },
+  };
+  // The bundle first: it already holds the new key when kube-apiserver restarts with it. Key files
+  // are not backed up: the state bucket is their source, and old private keys must not linger.
+  const files: PlannedFile[] = [
+    { path: bundlePath, content: bundle.pem, write: { mode: 0o644, ...keyDirWrite }, backup: false },
+  ];
+  const now = options.now();
+  const backupDir = options.manifest?.backupDir ?? DEFAULT_BACKUP_DIR;
+  let results: Awaited<ReturnType<typeof changeFiles>>;
   try {
-    await fs.mkdir(settings.keyDir, { recursive: true, mode: 0o755 });
-    // The bundle first: it already holds the new key when kube-apiserver restarts with it.
-    if ((await readOptional(bundlePath)) !== bundle.pem) {
-      await atomicWrite(bundlePath, bundle.pem, 0o644);
-      wroteBundle = true;
-    }
+    if (!dryRun) await prepareKeyDir(settings.keyDir);
     if (pkcs8 !== null) {
-      await atomicWrite(signingPath, privateKeyPem(pkcs8), 0o600, { forceMode: true });
-      wroteSigningKey = true;
+      files.push({
+        path: signingPath,
+        content: privateKeyPem(pkcs8),
+        write: { mode: 0o600, ...keyDirWrite },
+        secret: true,
+        backup: false,
+      });
     }
+    results = await changeFiles(files, { dryRun, backupDir, now });
   } finally {
     pkcs8?.fill(0);
   }
+  const wouldWrite = results.filter((r) => r.changed).map((r) => r.path);
+  if (dryRun && needsKey) wouldWrite.push(signingPath);
 
   const report: SyncReport = {
     kid: active.kid,
     ...(active.activatedAt === undefined ? {} : { activatedAt: active.activatedAt }),
     issuer: keyset.issuer,
     verificationKids: bundle.kids,
-    wroteSigningKey,
-    wroteBundle,
+    wroteSigningKey: results.some((r) => r.path === signingPath && r.written),
+    wroteBundle: results.some((r) => r.path === bundlePath && r.written),
     manifest: null,
   };
-  if (options.manifest === null) return report;
-
-  const { distro } = options.manifest;
-  const file = options.manifest.file ?? DEFAULT_FILES[distro] ?? '';
-  const current = await readConfig(file, distro !== 'kubeadm');
-  const planned = planApiserver(distro, current ?? '', {
-    ...settings,
-    ...(distro === 'kubeadm'
-      ? { podAnnotations: { [KID_ANNOTATION]: active.kid, [BUNDLE_ANNOTATION]: bundle.digest } }
-      : {}),
-  });
-  report.manifest = { file, changes: planned.changes, notes: planned.notes };
-  if (planned.text === (current ?? '')) return report;
-  await assertWritable(file);
-  if (current !== null)
-    report.manifest.backup = await backupFile(file, options.manifest.backupDir, options.now());
-  await atomicWrite(file, planned.text, distro === 'kubeadm' ? 0o600 : 0o644);
+  const diffs = results.map((r) => r.diff).filter((d) => d !== '');
+  if (options.manifest !== null) {
+    const { distro } = options.manifest;
+    const file = options.manifest.file ?? DEFAULT_FILES[distro] ?? '';
+    const current = await readConfig(file, distro !== 'kubeadm');
+    const planned = planApiserver(distro, current ?? '', {
+      ...settings,
+      ...(distro === 'kubeadm'
+        ? { podAnnotations: { [KID_ANNOTATION]: active.kid, [BUNDLE_ANNOTATION]: bundle.digest } }
+        : {}),
+    });
+    report.manifest = { file, changes: planned.changes, notes: planned.notes };
+    if (planned.text !== (current ?? '')) {
+      const [written] = await changeFiles(
+        [{ path: file, content: planned.text, write: { mode: modeFor(distro) } }],
+        { dryRun, backupDir: options.manifest.backupDir, now },
+      );
+      if (written?.backup !== undefined) report.manifest.backup = written.backup;
+      if (written?.changed === true) {
+        wouldWrite.push(file);
+        diffs.push(written.diff);
+      }
+    }
+  }
+  if (dryRun) report.dryRun = { wouldWrite, diff: diffs.join('') };
   return report;
 }

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { isErrorCode } from '#core/error-codes.ts';
 import { IrsaError } from '#core/errors.ts';
-import { atomicWrite } from '../apiserver/files.ts';
+import { atomicWrite } from '../file-change.ts';
 import { codeLabel } from './codes.ts';
 
 /** What a successful pass reports (kids only, never key material). */
@@ -128,7 +128,7 @@ export async function seedFromTextfile(metrics: KeySyncMetrics, path: string): P
 
 /** Writes the registry to `path` atomically (temp dot-file + rename, which node_exporter skips), 0644. */
 export async function writeTextfile(metrics: KeySyncMetrics, path: string): Promise<void> {
-  await atomicWrite(path, await metrics.registry.metrics(), 0o644, { forceMode: true });
+  await atomicWrite(path, await metrics.registry.metrics(), { mode: 0o644 });
 }
 
 /**

@@ -1,13 +1,12 @@
 /**
  * Deployment files for the signer on a control-plane node: a systemd unit that starts it before
  * kubelet (and so before the kube-apiserver static pod), or a static pod manifest. Rendering is
- * pure; `writeInstallFile` writes atomically, keeps a backup and changes nothing on a second run.
+ * pure; `writeInstallFile` writes through the file-change module (atomic, backup in the backup
+ * directory, nothing on a second run).
  */
-import { copyFile, readFile } from 'node:fs/promises';
-import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import { atomicWriteFile } from '#adapters/local/atomic-file.ts';
 import { IrsaError } from '#core/errors.ts';
+import { changeFiles, DEFAULT_BACKUP_DIR } from '../file-change.ts';
 import { awsCredentialLines, hardeningLines, systemdQuote } from '../systemd-hardening.ts';
 
 import { DEFAULT_BIN } from './paths.ts';
@@ -190,39 +189,24 @@ export interface WriteResult {
 }
 
 /**
- * Writes `content` to `path` atomically (0644). Unchanged content writes nothing; a changed file
- * is first copied to `<path>.bak`. With `dryRun`, only the diff is computed.
+ * Writes `content` to `path` through the file-change module (0644). Unchanged content writes
+ * nothing; a changed file is first copied into `backupDir`, never beside it (kubelet would run a
+ * `.bak` in its manifests directory as a second pod). With `dryRun`, only the diff is computed.
  */
 export async function writeInstallFile(
   path: string,
   content: string,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; backupDir?: string; now?: Date } = {},
 ): Promise<WriteResult> {
-  let before: string | null = null;
-  try {
-    before = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new IrsaError('INSTALL_READ_FAILED', `Cannot read ${path}.`, 'Check the path and permissions.', {
-        cause: error,
-      });
-    }
-  }
-  if (before === content) return { changed: false, diff: '' };
-  const diff = createTwoFilesPatch(
-    path,
-    path,
-    before ?? '',
-    content,
-    before === null ? '(new file)' : '',
-    '',
-  );
-  if (options.dryRun) return { changed: true, diff };
-  let backup: string | undefined;
-  if (before !== null) {
-    backup = `${path}.bak`;
-    await copyFile(path, backup);
-  }
-  await atomicWriteFile(path, content, { mode: 0o644 });
-  return { changed: true, diff, ...(backup === undefined ? {} : { backup }) };
+  const [result] = await changeFiles([{ path, content, write: { mode: 0o644 } }], {
+    dryRun: options.dryRun === true,
+    backupDir: options.backupDir ?? DEFAULT_BACKUP_DIR,
+    now: options.now ?? new Date(),
+  });
+  if (result === undefined || !result.changed) return { changed: false, diff: '' };
+  return {
+    changed: true,
+    diff: result.diff,
+    ...(result.backup === undefined ? {} : { backup: result.backup }),
+  };
 }

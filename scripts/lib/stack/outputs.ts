@@ -8,6 +8,7 @@ import {
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import { IrsaError } from '#core/errors.ts';
+import { regionMissingOr } from '../aws-region.ts';
 
 /** What the stack tells us, by its OutputKeys. */
 export interface StackOutputs {
@@ -29,6 +30,8 @@ export interface StackOutputs {
   nodePolicyArn?: string;
   /** Every output, by OutputKey. */
   all: Record<string, string>;
+  /** The stack's CloudFormation parameters, by ParameterKey (e.g. `AlarmTopicArn`). */
+  parameters: Record<string, string>;
 }
 
 const REQUIRED = {
@@ -68,7 +71,7 @@ export async function describeStackOutputs(
   cfn: CloudFormationClient,
   stackName: string,
 ): Promise<StackOutputs> {
-  const { status, all } = await describeReadyStack(cfn, stackName, Object.values(REQUIRED));
+  const { status, all, parameters } = await describeReadyStack(cfn, stackName, Object.values(REQUIRED));
   const result: StackOutputs = {
     stackName,
     stackStatus: status,
@@ -78,6 +81,7 @@ export async function describeStackOutputs(
     stateBucketName: all.StateBucketName ?? '',
     rotateFunctionName: all.RotateFunctionName ?? '',
     all,
+    parameters,
   };
   if (all.PublicBucketName !== undefined) result.publicBucketName = all.PublicBucketName;
   if (all.NodePolicyArn !== undefined) result.nodePolicyArn = all.NodePolicyArn;
@@ -86,14 +90,15 @@ export async function describeStackOutputs(
 
 /**
  * DescribeStacks for one stack that must be usable (a `*_COMPLETE` status, not deleted or rolled
- * back) and must have each of the `required` OutputKeys. Returns its status and every output.
+ * back) and must have each of the `required` OutputKeys. Returns its status, every output and
+ * every parameter (by ParameterKey).
  * Throws `STACK_NOT_FOUND`, `STACK_DESCRIBE_FAILED`, `STACK_NOT_READY` or `STACK_OUTPUT_MISSING`.
  */
 export async function describeReadyStack(
   cfn: CloudFormationClient,
   stackName: string,
   required: readonly string[],
-): Promise<{ status: string; all: Record<string, string> }> {
+): Promise<{ status: string; all: Record<string, string>; parameters: Record<string, string> }> {
   validateStackName(stackName);
   let response: DescribeStacksCommandOutput;
   try {
@@ -107,6 +112,8 @@ export async function describeReadyStack(
         { cause: error },
       );
     }
+    const region = regionMissingOr(error, `stack "${stackName}"`);
+    if (region !== error) throw region;
     throw new IrsaError(
       'STACK_DESCRIBE_FAILED',
       `Could not describe stack "${stackName}": ${(error as Error).message}`,
@@ -147,5 +154,10 @@ export async function describeReadyStack(
       { detail: { missing } },
     );
   }
-  return { status, all };
+  const parameters: Record<string, string> = {};
+  for (const parameter of stack.Parameters ?? []) {
+    if (parameter.ParameterKey !== undefined)
+      parameters[parameter.ParameterKey] = parameter.ResolvedValue ?? parameter.ParameterValue ?? '';
+  }
+  return { status, all, parameters };
 }

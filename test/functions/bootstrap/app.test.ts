@@ -6,6 +6,7 @@ import { composeAws } from '#adapters/compose.ts';
 import { parseConfig } from '#core/config.ts';
 import type { KeysetStore } from '#core/ports.ts';
 import {
+  type BootstrapWiring,
   type CustomResourceEvent,
   type CustomResourceResponse,
   makeHandler,
@@ -20,7 +21,13 @@ const STACK_ID = 'arn:aws:cloudformation:us-east-1:111122223333:stack/irsa-anywh
 const world = new AwsWorld();
 
 function setup(
-  options: { issuer?: string; store?: KeysetStore; remainingMs?: number; put?: () => Promise<void> } = {},
+  options: {
+    issuer?: string;
+    store?: KeysetStore;
+    remainingMs?: number;
+    put?: () => Promise<void>;
+    sweep?: BootstrapWiring['sweep'];
+  } = {},
 ) {
   const issuer = options.issuer ?? 'https://d111.cloudfront.net';
   const config = parseConfig({
@@ -35,16 +42,19 @@ function setup(
   const answers: Array<{ url: string; body: CustomResourceResponse }> = [];
   const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
   const handler = makeHandler({
-    rotation: {
-      ...ports,
+    load: () => ({
+      rotation: {
+        ...ports,
+        store,
+        policy: config.policy,
+        cluster: 'prod',
+        issuer,
+        clock: () => new Date('2026-03-01T00:00:00Z'),
+      },
       store,
-      policy: config.policy,
-      cluster: 'prod',
-      issuer,
-      clock: () => new Date('2026-03-01T00:00:00Z'),
-    },
-    store,
-    keys: ports.keys,
+      keys: ports.keys,
+      ...(options.sweep === undefined ? {} : { sweep: options.sweep }),
+    }),
     put:
       options.put ??
       (async (url, body) => {
@@ -155,6 +165,34 @@ describe('bootstrap custom resource', () => {
     await refusing.invoke(event('Delete'));
     expect(world.failAt).toBeUndefined(); // the fault was hit
     expect(refusing.answers[0]?.body.Status).toBe('SUCCESS');
+  });
+
+  it('Delete also sweeps what carries the stack tags, even when the keyset is unreadable', async () => {
+    await setup().invoke(event('Create'));
+    let sweeps = 0;
+    const sweep = async () => {
+      sweeps += 1;
+      return {
+        keysScheduled: ['arn:aws:kms:us-east-1:1:key/stray'],
+        objectsDeleted: [],
+        problems: ['key x: denied'],
+      };
+    };
+    const { invoke, answers } = setup({ sweep });
+    await invoke(event('Delete'));
+    expect(answers[0]?.body).toMatchObject({
+      Status: 'SUCCESS',
+      Data: { KeysScheduledForDeletion: '1', KeysSwept: '1', ObjectsSwept: '0' },
+    });
+
+    world.putRaw(BUCKETS.state, 'keyset.json', 'not json');
+    const corrupt = setup({ sweep });
+    await corrupt.invoke(event('Delete'));
+    expect(corrupt.answers[0]?.body).toMatchObject({
+      Status: 'SUCCESS',
+      Data: { KeysScheduledForDeletion: '0', KeysSwept: '1' },
+    });
+    expect(sweeps).toBe(2);
   });
 
   it('Delete of a physical id this stack never created touches nothing', async () => {

@@ -79,13 +79,13 @@ describe('apiserver configure', () => {
     expect(report.diff).toContain('@@');
   });
 
-  it('writes atomically with a backup, keeps the mode, and a second run reports no changes', async () => {
-    const { dir, file, backups } = workdir(REAL, 0o640);
+  it('writes atomically with a backup, sets the mode (0600, never the old file mode), and a second run reports no changes', async () => {
+    const { dir, file, backups } = workdir(REAL, 0o644);
     const first = await run(configure(file, backups, '--skip-preflight'));
     expect(first.code, first.err).toBe(0);
     const written = readFileSync(file, 'utf8');
     expect(written).toBe(readFileSync(join(FIXTURES, 'kubeadm-real-1.34-kms.out.yaml'), 'utf8'));
-    expect(statSync(file).mode & 0o777).toBe(0o640);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     const [backup] = readdirSync(backups);
     expect(backup).toMatch(/kube-apiserver\.yaml\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}Z\.bak$/);
     expect(readFileSync(join(backups, backup ?? ''), 'utf8')).toBe(REAL);
@@ -94,6 +94,12 @@ describe('apiserver configure', () => {
     const second = await run(configure(file, backups, '--skip-preflight'));
     expect(second.code).toBe(0);
     expect(second.out).toContain('no changes');
+    expect(readFileSync(file, 'utf8')).toBe(written);
+    expect(readdirSync(backups)).toHaveLength(1);
+
+    const dry = await run(['apiserver', 'rollback', '--file', file, '--backup-dir', backups, '--dry-run']);
+    expect(dry.code, dry.err).toBe(0);
+    expect(dry.out).toContain('dry run, nothing written');
     expect(readFileSync(file, 'utf8')).toBe(written);
     expect(readdirSync(backups)).toHaveLength(1);
 

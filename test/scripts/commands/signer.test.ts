@@ -3,7 +3,7 @@
  * process: started from the CLI, answering over its socket, stopping cleanly on SIGTERM.
  */
 import { spawn } from 'node:child_process';
-import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,9 +60,12 @@ describe('signer install --distro kubeadm', () => {
     expect(dry.stdout).toContain('+ExecStart=');
     expect(dry.stdout).toContain('--refresh-seconds 30');
     expect(await readFile(path, 'utf8')).toBe(written);
-    const third = await install('--refresh-seconds', '30', '--write', path);
-    expect(third.stdout).toContain(`previous version kept in ${path}.bak`);
-    expect(await readFile(`${path}.bak`, 'utf8')).toBe(written);
+    const backups = join(dir, 'backups');
+    const third = await install('--refresh-seconds', '30', '--write', path, '--backup-dir', backups);
+    const [backup] = await readdir(backups);
+    expect(third.stdout).toContain(`previous version kept in ${join(backups, backup ?? '')}`);
+    expect(await readFile(join(backups, backup ?? ''), 'utf8')).toBe(written);
+    await expect(access(`${path}.bak`)).rejects.toThrow();
     expect(await readFile(path, 'utf8')).toContain('--refresh-seconds 30');
   });
 

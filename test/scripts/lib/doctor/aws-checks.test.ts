@@ -16,6 +16,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeTokenUnverified } from '#core/verify-token.ts';
+import { checkAlarmTopic } from '#scripts/lib/doctor/checks/alarms.ts';
 import { checkAssume } from '#scripts/lib/doctor/checks/assume.ts';
 import { checkIamProvider } from '#scripts/lib/doctor/checks/iam.ts';
 import { checkStack } from '#scripts/lib/doctor/checks/setup.ts';
@@ -225,5 +226,29 @@ describe('stack.outputs', () => {
       .rejects(Object.assign(new Error('Stack with id nope does not exist'), { name: 'ValidationError' }));
     const missing = line(await checkStack(context({ stack: 'nope' }, awsDeps())), 'stack.outputs');
     expect(missing).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('STACK_NOT_FOUND') });
+  });
+});
+
+describe('stack.alarms', () => {
+  it('WARNs when the stack has no alarm topic, PASSes when it has one, says nothing without --stack', async () => {
+    cfn.on(DescribeStacksCommand).resolves(stackDescription());
+    const silent = context({ stack: 'irsa-anywhere-c1' }, awsDeps());
+    await checkStack(silent);
+    expect(line(await checkAlarmTopic(silent), 'stack.alarms')).toMatchObject({
+      status: 'WARN',
+      detail: expect.stringContaining('no alarm topic configured'),
+      fix: expect.stringContaining('--param="alarmTopicArn=arn:aws:sns:'),
+    });
+
+    const topic = 'arn:aws:sns:us-east-1:111122223333:ops';
+    cfn.on(DescribeStacksCommand).resolves(stackDescription({ alarmTopicArn: topic }));
+    const wired = context({ stack: 'irsa-anywhere-c1' }, awsDeps());
+    await checkStack(wired);
+    expect(line(await checkAlarmTopic(wired), 'stack.alarms')).toMatchObject({
+      status: 'PASS',
+      detail: `alarms notify ${topic}`,
+    });
+
+    expect(await checkAlarmTopic(context({}, awsDeps()))).toEqual([]);
   });
 });

@@ -84,7 +84,7 @@ describe('runner', () => {
     expect(issuer).toMatchObject({ status: 'FAIL', fix: expect.stringContaining('--issuer') });
     expect(results.find((r) => r.id === 'discovery.fetch')?.status).toBe('SKIP');
     expect(results.filter((r) => r.status === 'FAIL').map((r) => r.id)).toEqual(['issuer.url']);
-    expect(CHECKS.length).toBe(12);
+    expect(CHECKS.length).toBe(13);
   });
 });
 

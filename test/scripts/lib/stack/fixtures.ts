@@ -16,7 +16,7 @@ export const OUTPUTS: Record<string, string> = {
 
 /** A DescribeStacks response for stack irsa-anywhere-c1. */
 export function stackDescription(
-  options: { status?: string; drop?: string[] } = {},
+  options: { status?: string; drop?: string[]; alarmTopicArn?: string } = {},
 ): DescribeStacksCommandOutput {
   return {
     $metadata: {},
@@ -28,6 +28,10 @@ export function stackDescription(
         Outputs: Object.entries(OUTPUTS)
           .filter(([key]) => !(options.drop ?? []).includes(key))
           .map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+        Parameters: [
+          { ParameterKey: 'KeyMode', ParameterValue: 'kms' },
+          { ParameterKey: 'AlarmTopicArn', ParameterValue: options.alarmTopicArn ?? '' },
+        ],
       },
     ],
   };
