@@ -160,7 +160,11 @@ export function buildTrustPolicy(input: {
 
 type Statement = Record<string, unknown>;
 
-function parsePolicy(policy: unknown): Statement[] {
+/**
+ * The statements of a trust policy given as an object, JSON or URL-encoded JSON (as IAM GetRole
+ * returns it). Throws `TRUST_POLICY_INVALID` when it is none of these.
+ */
+export function parsePolicy(policy: unknown): Statement[] {
   let document = policy;
   if (typeof policy === 'string') {
     const text = policy.trim();

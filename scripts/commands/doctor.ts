@@ -3,6 +3,7 @@
  * trust policy, cluster, and optionally a real STS call) and prints a PASS/WARN/FAIL/SKIP checklist
  * with a fix for each problem. Exit code 1 when any check FAILs.
  */
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import { jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
@@ -21,6 +22,36 @@ interface DoctorFlags {
   audience?: string;
   region?: string;
   json?: boolean;
+}
+
+/**
+ * Checks that doctor was given something to check and that the files it names exist, before any
+ * check runs (a missing file is bad input, exit 2, not a FAIL line with unrelated advice).
+ */
+export function checkDoctorInputs(flags: DoctorFlags): void {
+  if (
+    [flags.stack, flags.issuer, flags.token, flags.kubeconfig, flags.roleArn].every((f) => f === undefined)
+  ) {
+    throw new IrsaError(
+      'FLAG_MISSING',
+      'doctor needs something to check: --stack, --issuer, --token or --kubeconfig.',
+      'Run irsa-anywhere doctor --stack <name> (a deployed stack) or --issuer <url>; see irsa-anywhere doctor --help.',
+    );
+  }
+  for (const [flag, file] of [
+    ['--token', flags.token],
+    ['--kubeconfig', flags.kubeconfig],
+  ] as const) {
+    if (file === undefined || file === '-') continue;
+    const info = statSync(file, { throwIfNoEntry: false });
+    if (info === undefined || !info.isFile()) {
+      throw new IrsaError(
+        'INPUT_MISSING',
+        `${flag} ${file}: ${info === undefined ? 'no such file' : 'not a regular file'}.`,
+        `Pass ${flag} with the path of an existing file.`,
+      );
+    }
+  }
 }
 
 /** Checks flag combinations and turns flags into options. Throws `FLAG_CONFLICT` / `FLAG_MISSING`. */
@@ -84,6 +115,7 @@ export function registerDoctor(
           await runCommand(
             io,
             async () => {
+              checkDoctorInputs(flags);
               const options = doctorOptions(flags);
               // Loaded here, not at registration: the checks pull in the AWS SDK and YAML, and
               // `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).

@@ -3,9 +3,10 @@
  * verification bundle for kube-apiserver, and `key-sync install-timer` emits the systemd units
  * that run it. This file only wires flags and builds the AWS clients.
  */
-
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { IrsaError } from '#core/errors.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_FILES, DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
 import { backupDirOption, dryRunOption, jsonOption, regionOption } from '../lib/cli-options.ts';
@@ -202,6 +203,14 @@ export const register: Register = (program: Command, io: Io, setExit) => {
           if (flags.write !== true) {
             io.out(`# ${options.unitName}.service\n${service}\n# ${options.unitName}.timer\n${timer}`);
             return;
+          }
+          // Checked first: a missing directory is a wrong flag, not a failed write of some other command.
+          if (statSync(flags.unitDir, { throwIfNoEntry: false })?.isDirectory() !== true) {
+            throw new IrsaError(
+              'FLAG_INVALID',
+              `--unit-dir ${flags.unitDir} is not a directory.`,
+              'Pass --unit-dir with the systemd unit directory (default /etc/systemd/system).',
+            );
           }
           const results = await changeFiles(
             [

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
+import { regionMissingOr } from '../lib/aws-region.ts';
 import { backupDirOption, dryRunOption, regionOption } from '../lib/cli-options.ts';
 import { type Io, parseIntFlag, type Register, runCommand, shutdownSignal } from '../lib/cli-support.ts';
 import { checkLocalState } from '../lib/local-state.ts';
@@ -153,6 +154,8 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
     extraKeys,
     log,
     ...(metrics === undefined ? {} : { metrics }),
+  }).catch((error: unknown) => {
+    throw regionMissingOr(error, 'the kms backend (S3 and KMS)');
   });
   const signal = await stopping;
   log.log('info', 'stopping', { signal });

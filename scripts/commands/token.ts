@@ -1,8 +1,16 @@
 /** `irsa-anywhere token mint`: a projected service-account token from the local issuer. */
+import { assertLocalDir, readLocalConfig } from '#adapters/local/local-config.ts';
 import { parseIntFlag, parseTimeFlag, type Register, runCommand } from '../lib/cli-support.ts';
 import { mintLocalToken } from '../lib/local-issuer.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** `--ttl`: 600 s up to the local issuer's maximum token lifetime, one range in every message. */
+async function parseTtl(dir: string, ttl: string): Promise<number> {
+  await assertLocalDir(dir);
+  const { policy } = await readLocalConfig(dir);
+  return parseIntFlag('--ttl', ttl, 600, policy.maxTokenLifetimeSeconds);
+}
 
 export const register: Register = (program, io, setExit) => {
   const token = program.command('token').description('Tokens from the local issuer.');
@@ -33,7 +41,7 @@ export const register: Register = (program, io, setExit) => {
               namespace: opts.namespace,
               serviceAccount: opts.serviceAccount,
               audiences: opts.audience ?? ['sts.amazonaws.com'],
-              ttlSeconds: parseIntFlag('--ttl', opts.ttl, 1, 10 * 365 * 86_400),
+              ttlSeconds: await parseTtl(opts.dir, opts.ttl),
               now: opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at),
             });
             io.out(jwt);

@@ -1,7 +1,7 @@
 /** `irsa-anywhere verify`: verify a token against a live issuer, the way STS does. */
 import { IrsaError } from '#core/errors.ts';
 import { issuerHostPath, validateIssuerUrl } from '#core/issuer.ts';
-import { evaluateTrustPolicy } from '#core/trust-policy.ts';
+import { evaluateTrustPolicy, parsePolicy } from '#core/trust-policy.ts';
 import { verifyToken } from '#core/verify-token.ts';
 import { jsonOption } from '../lib/cli-options.ts';
 import { EXIT, ExitCode, parseTimeFlag, printJson, type Register, runCommand } from '../lib/cli-support.ts';
@@ -47,7 +47,16 @@ export const register: Register = (program, io, setExit) => {
           io,
           async () => {
             const issuer = validateIssuerUrl(opts.issuer, { allowLoopbackHttp: true });
-            const token = (await readTextInput(opts.token, 'token', 1_000_000)).trim();
+            // A pasted Authorization header ("Bearer <jwt>") is the token with a prefix.
+            const token = (await readTextInput(opts.token, 'token', 1_000_000))
+              .trim()
+              .replace(/^(?:authorization:\s*)?bearer\s+/i, '');
+            // Read and parse the policy first: a broken file is an input error, not "DENIES".
+            const policyText =
+              opts.trustPolicy === undefined
+                ? undefined
+                : await readTextInput(opts.trustPolicy, 'trust policy', 100_000);
+            if (policyText !== undefined) parsePolicy(policyText);
             const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
             let verified: Awaited<ReturnType<typeof verifyToken>>;
             try {
@@ -71,8 +80,7 @@ export const register: Register = (program, io, setExit) => {
               throw error;
             }
             let trust: { allowed: boolean; reasons: string[] } | undefined;
-            if (opts.trustPolicy !== undefined) {
-              const policyText = await readTextInput(opts.trustPolicy, 'trust policy', 100_000);
+            if (policyText !== undefined) {
               const providerArn = providerArnsIn(policyText, issuer)[0];
               trust =
                 providerArn === undefined
@@ -88,10 +96,12 @@ export const register: Register = (program, io, setExit) => {
                       claims: { sub: verified.claims.sub, aud: verified.claims.aud },
                     });
             }
-            const accepted = trust?.allowed ?? true;
+            // `accepted` is about the token (as STS checks it); `ok` also needs the policy to allow it.
+            const ok = trust?.allowed ?? true;
             if (opts.json) {
               printJson(io, {
-                accepted,
+                ok,
+                accepted: true,
                 kid: verified.header.kid,
                 alg: verified.header.alg,
                 sub: verified.claims.sub,
@@ -108,7 +118,7 @@ export const register: Register = (program, io, setExit) => {
                 for (const reason of trust.reasons) io.out(`  - ${reason}`);
               }
             }
-            if (!accepted) throw new ExitCode(EXIT.failed);
+            if (!ok) throw new ExitCode(EXIT.failed);
           },
           { json: opts.json },
         ),

@@ -34,6 +34,14 @@ export async function readConfig(path: string, allowMissing = false): Promise<st
         'Pass --file with the path of the config to edit.',
       );
     }
+    if (errnoOf(error) === 'EISDIR') {
+      throw new IrsaError(
+        'FLAG_INVALID',
+        `--file ${path} is a directory.`,
+        'Pass --file with the config file itself (e.g. /etc/kubernetes/manifests/kube-apiserver.yaml).',
+        { cause: error },
+      );
+    }
     throw new IrsaError(
       'APISERVER_FILE_UNREADABLE',
       `Cannot read ${path} (${errnoOf(error) ?? 'error'}).`,

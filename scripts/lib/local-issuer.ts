@@ -15,6 +15,7 @@ import { activeKey, type RotationRequest } from '#core/planner.ts';
 import { DEFAULT_POLICY_INPUT, makePolicy, type PolicyInput, type RotationPolicy } from '#core/policy.ts';
 import { buildProjectedTokenClaims, encodeJsonSegment, signCompactJwt } from '#core/projected-token.ts';
 import { type RotationReport, runRotation } from '#core/rotation-run.ts';
+import { parseIntFlag } from './cli-support.ts';
 import { localIssuerUrl, startLocalServer } from './local-server.ts';
 import { checkLocalState } from './local-state.ts';
 
@@ -71,11 +72,8 @@ export async function mintLocalToken(request: MintRequest): Promise<string> {
     request.ttlSeconds < 600 ||
     request.ttlSeconds > policy.maxTokenLifetimeSeconds
   ) {
-    throw new IrsaError(
-      'FLAG_INVALID',
-      `--ttl must be from 600 to ${policy.maxTokenLifetimeSeconds} seconds, got ${request.ttlSeconds}.`,
-      `Pass --ttl 3600 (kube-apiserver allows 600 s up to the configured maximum).`,
-    );
+    // The same words as the flag parser, so both checks name one range.
+    parseIntFlag('--ttl', String(request.ttlSeconds), 600, policy.maxTokenLifetimeSeconds);
   }
   const { store, signer } = composeLocal(request.dir);
   const current = await store.read();

@@ -20,6 +20,15 @@ export interface AtomicWriteOptions {
 }
 
 /**
+ * The target and writer's pid of a temp file `atomicWriteFile` left behind (a process killed
+ * between write and rename), or null for any other name; callers remove their own stale ones.
+ */
+export function parseTempFileName(name: string): { target: string; pid: number } | null {
+  const match = /^\.(.+)\.(\d+)-[0-9a-f]{12}\.tmp$/.exec(name);
+  return match === null ? null : { target: match[1] as string, pid: Number(match[2]) };
+}
+
+/**
  * Writes `data` to `path` atomically. Creates the parent directory (with `dirMode`, default 0755)
  * when it is missing. The temp file is a dot-file, which kubelet and systemd ignore.
  */
@@ -31,7 +40,7 @@ export async function atomicWriteFile(
   const target = resolve(path);
   const dir = dirname(target);
   await mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o755 });
-  const temp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dir, `.${basename(target)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(temp, 'wx', options.mode);
     try {

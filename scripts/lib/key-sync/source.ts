@@ -3,6 +3,7 @@
  * CloudFormation outputs file (`--stack-outputs`).
  */
 import { IrsaError } from '#core/errors.ts';
+import { splitStateUrl } from '../s3-bucket-name.ts';
 
 /** The keyset object in the state bucket. */
 export interface StateLocation {
@@ -18,13 +19,11 @@ function flagError(flag: string, problem: string, fix: string): IrsaError {
 
 /** Parses `s3://bucket/path/keyset.json`. */
 export function parseStateUrl(url: string): StateLocation {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url.trim());
-  const bucket = match?.[1] ?? '';
-  const key = match?.[2] ?? '';
-  if (match === null || !BUCKET.test(bucket) || key.endsWith('/')) {
+  const { bucket, key, problem } = splitStateUrl(url);
+  if (problem !== null) {
     throw flagError(
       '--state',
-      `must be s3://<bucket>/<key>, got "${url}"`,
+      `must be s3://<bucket>/<key>, got "${url}": ${problem}`,
       'Pass --state s3://<state bucket>/keyset.json.',
     );
   }

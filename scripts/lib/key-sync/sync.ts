@@ -26,6 +26,7 @@ import {
   VERIFICATION_BUNDLE_FILE,
 } from '../apiserver/types.ts';
 import { changeFiles, DEFAULT_BACKUP_DIR, type PlannedFile, readConfig } from '../file-change.ts';
+import { prepareKeyDir, removeStaleTemps } from './key-files.ts';
 import { privateKeyPem, verificationBundle } from './pem.ts';
 import type { StateLocation } from './source.ts';
 
@@ -198,9 +199,24 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   // Unwrap (the step most likely to fail) before writing anything, so a failure leaves the disk as it
   // was. A dry run decrypts nothing: it only needs to know that the key file would change.
   const dryRun = options.dryRun === true;
+  // An existing key directory is checked (a real directory of ours, 0700) and cleared of the temp
+  // files a killed run left, before its key is read. A dry run changes nothing, not even that.
+  const keyDirExists = await fs.lstat(settings.keyDir).then(
+    () => true,
+    () => false,
+  );
+  if (keyDirExists && !dryRun) {
+    await prepareKeyDir(settings.keyDir);
+    await removeStaleTemps(settings.keyDir, [SIGNING_KEY_FILE, VERIFICATION_BUNDLE_FILE]);
+  }
   const needsKey = kidOfPrivatePem(await readOptional(signingPath)) !== active.kid;
   const pkcs8 = needsKey && !dryRun ? await unwrap(options, active) : null;
-  const keyDirWrite = { dirMode: 0o755 };
+  // Explicit mode and owner (this process's user and group, not a setgid directory's group), in a
+  // 0700 directory.
+  const keyDirWrite = {
+    dirMode: 0o700,
+    owner: { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 },
+  };
   // The bundle first: it already holds the new key when kube-apiserver restarts with it. Key files
   // are not backed up: the state bucket is their source, and old private keys must not linger.
   const files: PlannedFile[] = [
@@ -210,6 +226,7 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   const backupDir = options.manifest?.backupDir ?? DEFAULT_BACKUP_DIR;
   let results: Awaited<ReturnType<typeof changeFiles>>;
   try {
+    if (!dryRun) await prepareKeyDir(settings.keyDir);
     if (pkcs8 !== null) {
       files.push({
         path: signingPath,

@@ -4,6 +4,7 @@
  */
 import { IrsaError } from '#core/errors.ts';
 import { DEFAULT_POLICY_INPUT } from '#core/policy.ts';
+import { splitStateUrl } from '../s3-bucket-name.ts';
 
 /** Shortest token lifetime kube-apiserver accepts from an external signer's Metadata. */
 export const MIN_TOKEN_EXPIRATION_SECONDS = 600;
@@ -94,13 +95,13 @@ export function resolveSettings(input: SignerSettingsInput = {}): SignerSettings
 
 /** Parses `s3://bucket/key`. Throws `CONFIG_STATE_INVALID`. */
 export function parseStateUrl(url: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
-  if (match === null) {
+  const { bucket, key, problem } = splitStateUrl(url);
+  if (problem !== null) {
     throw new IrsaError(
       'CONFIG_STATE_INVALID',
-      `--state must be s3://<bucket>/<key>, got "${url}".`,
+      `--state must be s3://<bucket>/<key>, got "${url}": ${problem}.`,
       "Pass the stack's state bucket, e.g. --state s3://<StateBucket output>/keyset.json.",
     );
   }
-  return { bucket: match[1] as string, key: match[2] as string };
+  return { bucket, key };
 }

@@ -8,6 +8,7 @@ import {
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import { IrsaError } from '#core/errors.ts';
+import { regionMissingOr } from '../aws-region.ts';
 
 /** What the stack tells us, by its OutputKeys. */
 export interface StackOutputs {
@@ -111,6 +112,8 @@ export async function describeReadyStack(
         { cause: error },
       );
     }
+    const region = regionMissingOr(error, `stack "${stackName}"`);
+    if (region !== error) throw region;
     throw new IrsaError(
       'STACK_DESCRIBE_FAILED',
       `Could not describe stack "${stackName}": ${(error as Error).message}`,

@@ -5,7 +5,19 @@
  * files untouched.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -278,5 +290,72 @@ describe('key-sync', () => {
     expect(printed).toContain(t.world.active.record.kid);
     expect(printed).not.toContain(der.slice(40, 100));
     expect(printed).not.toContain('PRIVATE KEY');
+  });
+});
+
+const asRoot = process.getuid?.() === 0;
+if (!asRoot) console.warn('SKIPPED: not root; the key-sync ownership checks (chown to nobody) did not run.');
+
+describe('key-sync files', () => {
+  let t: Setup;
+  beforeEach(() => {
+    t = setup();
+  });
+
+  it('creates the key directory 0700, and tightens an existing 0755 one', async () => {
+    await syncOnce(t.options);
+    expect(statSync(t.keyDir).mode & 0o777).toBe(0o700);
+    chmodSync(t.keyDir, 0o755);
+    await syncOnce(t.options);
+    expect(statSync(t.keyDir).mode & 0o777).toBe(0o700);
+  });
+
+  it('refuses a key directory that is a symlink, writing nothing', async () => {
+    const real = join(t.dir, 'real');
+    mkdirSync(real, { mode: 0o700 });
+    symlinkSync(real, t.keyDir);
+    await expect(syncOnce(t.options)).rejects.toMatchObject({ code: 'KEY_SYNC_DIR_UNSAFE' });
+    expect(readdirSync(real)).toEqual([]);
+  });
+
+  it('removes its own stale temp files at start, and nothing else', async () => {
+    mkdirSync(t.keyDir, { mode: 0o700 });
+    // A run killed between writing and renaming leaves these (pid 4194304 is above pid_max).
+    const stale = ['.signing.key.4194304-0badc0de0bad.tmp', '.verification.pem.4194304-123456789abc.tmp'];
+    for (const name of stale) writeFileSync(join(t.keyDir, name), 'x', { mode: 0o600 });
+    writeFileSync(join(t.keyDir, 'notes.txt'), 'keep');
+    await syncOnce(t.options);
+    expect(readdirSync(t.keyDir).sort()).toEqual(['notes.txt', 'signing.key', 'verification.pem']);
+  });
+
+  it.skipIf(!asRoot)('a new private key never takes the owner of a file already at that path', async () => {
+    mkdirSync(t.keyDir, { mode: 0o700 });
+    // An old key file that another user owns (planted, or left by a mistaken chown).
+    const signing = join(t.keyDir, 'signing.key');
+    writeFileSync(signing, 'old', { mode: 0o644 });
+    chownSync(signing, 65534, 65534);
+    writeFileSync(join(t.keyDir, 'verification.pem'), 'old', { mode: 0o666 });
+    chownSync(join(t.keyDir, 'verification.pem'), 65534, 65534);
+    await syncOnce(t.options);
+    for (const [name, mode] of [
+      ['signing.key', 0o600],
+      ['verification.pem', 0o644],
+    ] as const) {
+      const info = lstatSync(join(t.keyDir, name));
+      expect({ name, uid: info.uid, gid: info.gid, mode: info.mode & 0o777 }).toEqual({
+        name,
+        uid: process.getuid?.(),
+        gid: process.getgid?.(),
+        mode,
+      });
+    }
+    expect(existsSync(signing)).toBe(true);
+  });
+
+  it.skipIf(!asRoot)('refuses a key directory owned by another user, writing nothing', async () => {
+    mkdirSync(t.keyDir, { mode: 0o700 });
+    chownSync(t.keyDir, 65534, 65534);
+    await expect(syncOnce(t.options)).rejects.toMatchObject({ code: 'KEY_SYNC_DIR_UNSAFE' });
+    expect(readdirSync(t.keyDir)).toEqual([]);
   });
 });
