@@ -97,12 +97,12 @@ describe('serverless package (offline)', () => {
     }
   });
 
-  it('runs the functions on nodejs22.x arm64, each with its own role', () => {
+  it('runs the functions on nodejs24.x arm64, each with its own role', () => {
     const t = kms.template;
     const rotate = resource(t, 'RotateLambdaFunction').Properties;
     const bootstrap = resource(t, 'BootstrapLambdaFunction').Properties;
     for (const fn of [rotate, bootstrap]) {
-      expect(fn.Runtime).toBe('nodejs22.x');
+      expect(fn.Runtime).toBe('nodejs24.x');
       expect(fn.Architectures).toEqual(['arm64']);
     }
     expect(rotate.Handler).toBe('functions/rotate/handler.handler');
@@ -346,6 +346,8 @@ describe('issuer, bootstrap and OIDC provider', () => {
       expect(Object.keys(t.Rules ?? {}).sort()).toEqual([
         'CertificateNeedsCustomDomain',
         'CustomDomainNeedsCertificate',
+        'FleetMemberUsesTheFleetDomain',
+        'KeepStandaloneIssuerNeedsFleet',
       ]);
       expect(json(t.Rules?.CustomDomainNeedsCertificate)).toContain('CertificateArn');
     }
