@@ -11,6 +11,7 @@ import { type Env, parseConfig, type StackConfig } from '#core/config.ts';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
 import type { KeyBackend, KeysetStore, Publisher } from '#core/ports.ts';
 import type { RotationDeps } from '#core/rotation-run.ts';
+import { cloudFrontInvalidator, documentPaths } from './aws/cloudfront-invalidator.ts';
 import { keyAuthority } from './aws/kms-key-policy.ts';
 import { KmsKeys } from './aws/kms-keys.ts';
 import { KmsWrappedKeys } from './aws/kms-wrapped-keys.ts';
@@ -102,6 +103,25 @@ export function stackStatusReader(
     const out = await client.send(new DescribeStacksCommand({ StackName: stackId }));
     return out.Stacks?.[0]?.StackStatus;
   };
+}
+
+/**
+ * Invalidation of the two public documents in this stack's own distribution (DISTRIBUTION_ID), or
+ * undefined when the configuration does not name one (then a revoke waits for the cache max-age).
+ */
+export function composeInvalidator(
+  config: StackConfig,
+  clients: AwsClients,
+  options: AwsClientOptions = {},
+): ((reference: string) => Promise<string | undefined>) | undefined {
+  if (config.distributionId === undefined) return undefined;
+  // The credentials the other clients use (the Lambda role's, from the environment).
+  const invalidate = cloudFrontInvalidator(config.distributionId, {
+    credentials: () => clients.kms.config.credentials(),
+    ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+  });
+  const paths = documentPaths(config.publicPrefix);
+  return (reference) => invalidate(paths, reference);
 }
 
 /** The ports rotation needs, wired for a configuration. */

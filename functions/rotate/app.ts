@@ -64,6 +64,11 @@ export interface RotateDeps {
   rotation: Omit<RotationDeps, 'onStep'>;
   logger: Logger;
   metrics: Metrics;
+  /**
+   * After a revoke: invalidate the public documents in this stack's CloudFront distribution, so
+   * the revoked key leaves the edge caches at once (optional: without it, after max-age).
+   */
+  invalidateDocuments?: (reference: string) => Promise<string | undefined>;
 }
 
 /** The summary a run returns to its invoker (the CLI's `rotate --stack`). */
@@ -90,6 +95,17 @@ export function makeHandler(deps: RotateDeps) {
     single.addMetric(METRIC_STEP, MetricUnit.Count, 1);
   };
 
+  const invalidate = async (kid: string): Promise<void> => {
+    if (deps.invalidateDocuments === undefined) return;
+    try {
+      const id = await deps.invalidateDocuments(`revoke-${kid}-${deps.rotation.clock().getTime()}`);
+      logger.info('edge caches invalidated after the revoke', { kid, invalidationId: id });
+    } catch (error) {
+      // The revoke itself is done; the edge only lags until max-age. Visible, but not a failure.
+      logger.error('could not invalidate the edge caches after the revoke', { kid, error: error as Error });
+    }
+  };
+
   const rotate = async (event: unknown): Promise<RotateResult> => {
     try {
       const request = parseRotateEvent(event);
@@ -99,6 +115,7 @@ export function makeHandler(deps: RotateDeps) {
       const repair = await deps.rotation.keys.reconcile?.(report.keyset.keys);
       if (repair !== undefined && repair.repaired.length > 0)
         logger.info('key access repaired', { ...repair });
+      if (request.revoke !== undefined && report.published) await invalidate(request.revoke);
       const now = deps.rotation.clock();
       const active = activeKey(report.keyset);
       if (active?.activatedAt !== undefined) {

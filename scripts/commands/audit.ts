@@ -113,7 +113,7 @@ export function registerAudit(makeDeps: () => AuditDeps): Register {
       .option('--print-rbac', 'print the read-only ClusterRole the audit needs, and exit')
       .option('--webhook-namespace <ns>', 'namespace of the webhook (for --print-rbac)', 'irsa-system')
       .action(async (flags: AuditFlags) => {
-        setExit(await runCommand(io, () => audit(flags, io, makeDeps())));
+        setExit(await runCommand(io, () => audit(flags, io, makeDeps()), { json: flags.json }));
       });
   };
 }

@@ -20,6 +20,7 @@ import {
 } from '../lib/cli-support.ts';
 import { changeFiles } from '../lib/file-change.ts';
 import { renderUnits, validateTimerOptions } from '../lib/key-sync/timer.ts';
+import { checkTextfilePath } from '../lib/metrics/key-sync-metrics.ts';
 import { keySyncMetricsFor } from '../lib/metrics/key-sync-setup.ts';
 import { defaultBin } from '../lib/signer/paths.ts';
 
@@ -195,7 +196,13 @@ export const register: Register = (program: Command, io: Io, setExit) => {
             bin: flags.bin,
             args: await validatedArgs(flags),
             dirs: [resolve(flags.keyDir), resolve(flags.backupDir)],
-            writable: manifest === undefined ? [] : [dirname(resolve(manifest))],
+            writable: [
+              ...(manifest === undefined ? [] : [dirname(resolve(manifest))]),
+              // node_exporter's textfile directory, written by --metrics-textfile.
+              ...(flags.metricsTextfile === undefined
+                ? []
+                : [dirname(checkTextfilePath(flags.metricsTextfile))]),
+            ],
             interval: flags.every,
             unitName: flags.unitName,
           });

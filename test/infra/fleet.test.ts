@@ -144,6 +144,7 @@ describe('member stack', () => {
     }
     const policies = Resources.RotateRole?.Properties.Policies as Array<{ PolicyDocument: unknown }>;
     const publish = policies
+      .filter((p) => 'PolicyDocument' in p) // skip the conditional invalidation policy (Fn::If)
       .flatMap((p) => statements(p.PolicyDocument))
       .find((s) => s.Sid === 'PublishDocuments');
     const fleetSide = branch(publish?.Resource, 'IsFleetMember', 'yes') as Array<{

@@ -57,6 +57,24 @@ const ISSUER = {
   ],
 };
 
+/** Every inline role policy and managed policy of a template, with its owner. */
+const policies = (t: Template) => {
+  const docs: Array<{ owner: string; doc: unknown }> = [];
+  for (const [name, r] of Object.entries(t.Resources)) {
+    if (r.Type === 'AWS::IAM::Role') {
+      for (const entry of r.Properties.Policies as Array<Record<string, unknown>>) {
+        // A conditional policy (Fn::If [condition, policy, AWS::NoValue]): check the policy.
+        const p = ('Fn::If' in entry ? (entry['Fn::If'] as unknown[])[1] : entry) as {
+          PolicyDocument: unknown;
+        };
+        docs.push({ owner: name, doc: p.PolicyDocument });
+      }
+    }
+    if (r.Type === 'AWS::IAM::ManagedPolicy') docs.push({ owner: name, doc: r.Properties.PolicyDocument });
+  }
+  return docs;
+};
+
 describe('serverless package (offline)', () => {
   it('npx serverless --version answers offline', () => {
     const out = spawnSync('npx', ['serverless', '--version'], { encoding: 'utf8', timeout: 60_000 });
@@ -79,12 +97,12 @@ describe('serverless package (offline)', () => {
     }
   });
 
-  it('runs the functions on nodejs22.x arm64, each with its own role', () => {
+  it('runs the functions on nodejs24.x arm64, each with its own role', () => {
     const t = kms.template;
     const rotate = resource(t, 'RotateLambdaFunction').Properties;
     const bootstrap = resource(t, 'BootstrapLambdaFunction').Properties;
     for (const fn of [rotate, bootstrap]) {
-      expect(fn.Runtime).toBe('nodejs22.x');
+      expect(fn.Runtime).toBe('nodejs24.x');
       expect(fn.Architectures).toEqual(['arm64']);
     }
     expect(rotate.Handler).toBe('functions/rotate/handler.handler');
@@ -110,6 +128,7 @@ describe('serverless package (offline)', () => {
         'ROTATE_ROLE_ARN',
         'BOOTSTRAP_ROLE_ARN',
         'STACK_ID',
+        'DISTRIBUTION_ID',
         'POWERTOOLS_LOG_LEVEL',
       ].sort(),
     );
@@ -244,6 +263,39 @@ describe('CloudFront', () => {
     });
   });
 
+  it('only the rotate role may invalidate, and only its own distribution', () => {
+    const grants = policies(kms.template).flatMap(({ owner, doc }) =>
+      statements(doc)
+        .filter((s) => actions(s).some((a) => a.startsWith('cloudfront:')))
+        .map((s) => ({ owner, s })),
+    );
+    expect(grants.map((g) => g.owner)).toEqual(['RotateRole']);
+    expect(actions(grants[0]?.s ?? { Effect: 'Allow', Action: [] })).toEqual([
+      'cloudfront:CreateInvalidation',
+    ]);
+    expect(grants[0]?.s.Resource).toEqual({
+      'Fn::Sub': cfn('arn:#{AWS::Partition}:cloudfront::#{AWS::AccountId}:distribution/#{Distribution}'),
+    });
+    const env = (
+      resource(kms.template, 'RotateLambdaFunction').Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(env.DISTRIBUTION_ID).toEqual({ 'Fn::If': ['HasStandaloneIssuer', { Ref: 'Distribution' }, ''] });
+  });
+
+  it('the Serverless deployment bucket blocks public access and keeps versions', () => {
+    const bucket = resource(kms.template, 'ServerlessDeploymentBucket').Properties;
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(json(bucket.BucketEncryption)).toContain('AES256');
+  });
+
   it('the cache policy honours the origin Cache-Control (MinTTL 0, MaxTTL above the 300 s default)', () => {
     const policy = resource(kms.template, 'DocumentsCachePolicy').Properties.CachePolicyConfig as Record<
       string,
@@ -294,6 +346,8 @@ describe('issuer, bootstrap and OIDC provider', () => {
       expect(Object.keys(t.Rules ?? {}).sort()).toEqual([
         'CertificateNeedsCustomDomain',
         'CustomDomainNeedsCertificate',
+        'FleetMemberUsesTheFleetDomain',
+        'KeepStandaloneIssuerNeedsFleet',
       ]);
       expect(json(t.Rules?.CustomDomainNeedsCertificate)).toContain('CertificateArn');
     }
@@ -308,18 +362,6 @@ describe('issuer, bootstrap and OIDC provider', () => {
 });
 
 describe('least privilege', () => {
-  const policies = (t: Template) => {
-    const docs: Array<{ owner: string; doc: unknown }> = [];
-    for (const [name, r] of Object.entries(t.Resources)) {
-      if (r.Type === 'AWS::IAM::Role') {
-        for (const p of r.Properties.Policies as Array<{ PolicyDocument: unknown }>)
-          docs.push({ owner: name, doc: p.PolicyDocument });
-      }
-      if (r.Type === 'AWS::IAM::ManagedPolicy') docs.push({ owner: name, doc: r.Properties.PolicyDocument });
-    }
-    return docs;
-  };
-
   it('no wildcard actions in any role or managed policy', () => {
     for (const { owner, doc } of policies(kms.template)) {
       for (const s of statements(doc)) {

@@ -10,11 +10,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { composeRotation } from '#adapters/compose.ts';
+import { lambdaContext } from '#adapters/memory/lambda-context.ts';
+// The bench runs from the repository: it reuses the tests' stateful S3/KMS fake.
+import { FakeAws } from '#adapters/memory/memory-aws.ts';
 import { parseConfig } from '#core/config.ts';
 import { makeHandler } from '../../../functions/rotate/app.ts';
-// The bench runs from the repository: it reuses the tests' stateful S3/KMS fake.
-import { FakeAws } from '../../../test/support/aws-fakes.ts';
-import { lambdaContext } from '../../../test/support/lambda-context.ts';
 import type { SteadyStateFigures } from './report.ts';
 import { median } from './stats.ts';
 
@@ -75,11 +75,11 @@ async function countSteadyRuns(runs: number): Promise<SteadyStateFigures> {
   const figures: SteadyStateFigures[] = [];
   for (let run = 0; run < runs; run += 1) {
     aws.calls.length = 0;
-    aws.kmsMock.resetHistory();
-    aws.s3Mock.resetHistory();
+    aws.kmsRouter.seen.length = 0;
+    aws.s3Router.seen.length = 0;
     await handler({}, context());
-    // The fake logs the commands it implements; the mocks' histories hold every command, even one
-    // the fake does not implement (which would otherwise go uncounted).
+    // The fake logs the commands it implements; the routers see every command, even one the fake
+    // does not implement (which would otherwise go uncounted).
     const unlogged = (service: 's3' | 'kms', total: number) =>
       Array.from(
         { length: total - aws.calls.filter((name) => name.startsWith(`${service}:`)).length },
@@ -88,8 +88,8 @@ async function countSteadyRuns(runs: number): Promise<SteadyStateFigures> {
     figures.push(
       countRequests([
         ...aws.calls,
-        ...unlogged('s3', aws.s3Mock.calls().length),
-        ...unlogged('kms', aws.kmsMock.calls().length),
+        ...unlogged('s3', aws.s3Router.seen.length),
+        ...unlogged('kms', aws.kmsRouter.seen.length),
       ]),
     );
   }

@@ -52,6 +52,16 @@ describe('checkStackParams: one line naming the param and what it accepts', () =
         pathPrefix: '/team-a',
       }),
     ).toBeUndefined();
+    // A fleet member, and one migrating into the fleet that keeps its old custom domain meanwhile.
+    expect(check({ fleet: 'irsa-anywhere-fleet-prod' })).toBeUndefined();
+    expect(
+      check({
+        fleet: 'irsa-anywhere-fleet-prod',
+        keepStandaloneIssuer: 'true',
+        customDomain: 'oidc.example.com',
+        certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-1111',
+      }),
+    ).toBeUndefined();
   });
 
   it.each([
@@ -91,6 +101,20 @@ describe('checkStackParams: one line naming the param and what it accepts', () =
       { certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/0a1b' },
       'rule CertificateNeedsCustomDomain): certificateArn is set but customDomain is empty',
     ],
+    [
+      { fleet: 'irsa-anywhere-fleet-prod', pathPrefix: '/team-a' },
+      "rule FleetMemberUsesTheFleetDomain): a fleet member's issuer is https://<fleet domain>/<clusterName>",
+    ],
+    [
+      {
+        fleet: 'irsa-anywhere-fleet-prod',
+        customDomain: 'oidc.example.com',
+        certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/0a1b',
+      },
+      'rule FleetMemberUsesTheFleetDomain)',
+    ],
+    [{ keepStandaloneIssuer: 'true' }, 'rule KeepStandaloneIssuerNeedsFleet)'],
+    [{ fleet: 'prod/fleet' }, 'Invalid --param fleet=prod/fleet'],
   ])('%o is refused: %s', (values, expected) => {
     const problem = check(values);
     expect(problem).toContain(expected);

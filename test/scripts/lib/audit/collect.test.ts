@@ -63,6 +63,12 @@ describe('listing', () => {
     );
     expect(result.code).toBe(1);
     expect(result.err).toContain('error AUDIT_KUBE_FORBIDDEN');
+    const json = await runRegistered(
+      registerAudit(() => ({ ...caseDeps(loadCase('healthy')), kube: async () => forbidden })),
+      ['audit', '--json'],
+    );
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out)).toMatchObject({ ok: false, code: 'AUDIT_KUBE_FORBIDDEN' });
   });
 
   it('reports progress while listing, and clears the line at the end', async () => {

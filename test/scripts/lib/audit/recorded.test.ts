@@ -55,6 +55,9 @@ describe('audit --json on recorded clusters', () => {
       (f) => !f.object.startsWith('pod/') || !(f.object.slice(4) in c.expect.pods),
     );
     expect(other.map((f) => [f.object, f.id])).toEqual(c.expect.findings ?? []);
+    // The certificate Secret's private key (tls.key) is never part of the report.
+    expect(result.out).not.toContain('REDACTED-IN-FIXTURE');
+    expect(result.out).not.toContain(Buffer.from('REDACTED-IN-FIXTURE').toString('base64'));
     // Every IRSA service account and its pods are listed, whatever the case.
     expect(report.serviceAccounts.map((sa) => `${sa.namespace}/${sa.name}`)).toEqual([
       'apps/web',
