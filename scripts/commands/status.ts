@@ -82,10 +82,7 @@ export const register: Register = (program, io, setExit) => {
             if (opts.fleet !== undefined) {
               const stack = await import('../lib/stack/commands.ts');
               const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
-              const clients = {
-                ...stack.fleetClients(opts.region),
-                lambda: stack.stackClients(opts.region).lambda,
-              };
+              const clients = stack.fleetClients(opts.region);
               await stack.statusFleetCommand(
                 io,
                 { fleet: opts.fleet, json: opts.json === true, now: at },

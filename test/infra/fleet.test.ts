@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { actions, type Packaged, packageStack, statements } from './packaging.ts';
 
+/** A CloudFormation `${...}` string, written with `#{...}` so it is not mistaken for a JS template. */
+const cfn = (text: string) => text.replaceAll('#{', '${');
 const FLEET = 'irsa-anywhere-fleet-prod';
 let fleet: Packaged;
 let member: Packaged;
@@ -20,7 +22,10 @@ beforeAll(() => {
 }, 600_000);
 
 const MEMBER_ISSUER = {
-  'Fn::Sub': ['https://${Host}/test', { Host: { 'Fn::ImportValue': { 'Fn::Sub': '${Fleet}-IssuerHost' } } }],
+  'Fn::Sub': [
+    cfn('https://#{Host}/test'),
+    { Host: { 'Fn::ImportValue': { 'Fn::Sub': cfn('#{Fleet}-IssuerHost') } } },
+  ],
 };
 
 /** The value of `Fn::If: [condition, yes, no]` on the side the condition takes. */
@@ -53,9 +58,9 @@ describe('fleet stack', () => {
     expect(config.Origins[0]?.DomainName).toEqual({ 'Fn::GetAtt': ['FleetBucket', 'RegionalDomainName'] });
     expect(config.Origins[0]?.OriginAccessControlId).toEqual({ 'Fn::GetAtt': ['OriginAccessControl', 'Id'] });
     const exports = Object.values(Outputs).map((o) => (o as { Export?: { Name: unknown } }).Export?.Name);
-    expect(exports).toContainEqual({ 'Fn::Sub': '${AWS::StackName}-IssuerHost' });
-    expect(exports).toContainEqual({ 'Fn::Sub': '${AWS::StackName}-Bucket' });
-    expect(exports).toContainEqual({ 'Fn::Sub': '${AWS::StackName}-BucketArn' });
+    expect(exports).toContainEqual({ 'Fn::Sub': cfn('#{AWS::StackName}-IssuerHost') });
+    expect(exports).toContainEqual({ 'Fn::Sub': cfn('#{AWS::StackName}-Bucket') });
+    expect(exports).toContainEqual({ 'Fn::Sub': cfn('#{AWS::StackName}-BucketArn') });
   });
 
   it('lets CloudFront read only the two documents of each prefix, and denies writes outside the caller prefix', () => {
@@ -64,8 +69,8 @@ describe('fleet stack', () => {
     const read = all.find((s) => s.Sid === 'CloudFrontReadsThePublishedDocumentsOnly');
     expect(actions(read!)).toEqual(['s3:GetObject']);
     expect(read?.Resource).toEqual([
-      { 'Fn::Sub': '${FleetBucket.Arn}/*/.well-known/openid-configuration' },
-      { 'Fn::Sub': '${FleetBucket.Arn}/*/openid/v1/jwks' },
+      { 'Fn::Sub': cfn('#{FleetBucket.Arn}/*/.well-known/openid-configuration') },
+      { 'Fn::Sub': cfn('#{FleetBucket.Arn}/*/openid/v1/jwks') },
     ]);
     const denies = all.filter((s) => s.Effect === 'Deny').map((s) => s.Sid);
     expect(denies).toEqual([
@@ -81,7 +86,7 @@ describe('fleet stack', () => {
       NotResource: unknown;
     };
     expect(prefix.NotResource).toEqual({
-      'Fn::Sub': '${FleetBucket.Arn}/${!aws:PrincipalTag/irsa-anywhere:cluster}/*',
+      'Fn::Sub': cfn('#{FleetBucket.Arn}/#{!aws:PrincipalTag/irsa-anywhere:cluster}/*'),
     });
     // Bucket-level actions are never denied: the account can still change the bucket policy.
     for (const s of all.filter((s) => s.Sid !== 'DenyInsecureTransport' && s.Effect === 'Deny')) {
@@ -112,7 +117,7 @@ describe('member stack', () => {
     ).Properties.Environment.Variables;
     expect(branch(env.ISSUER_URL, 'IsFleetMember', 'yes')).toEqual(MEMBER_ISSUER);
     expect(branch(env.PUBLIC_BUCKET, 'IsFleetMember', 'yes')).toEqual({
-      'Fn::ImportValue': { 'Fn::Sub': '${Fleet}-Bucket' },
+      'Fn::ImportValue': { 'Fn::Sub': cfn('#{Fleet}-Bucket') },
     });
     expect(branch(Resources.BootstrapResource?.Properties.Issuer, 'IsFleetMember', 'yes')).toEqual(
       MEMBER_ISSUER,
@@ -151,8 +156,8 @@ describe('member stack', () => {
       'Fn::Sub': [string, unknown];
     }>;
     expect(fleetSide.map((r) => r['Fn::Sub'][0])).toEqual([
-      '${Bucket}/test/.well-known/openid-configuration',
-      '${Bucket}/test/openid/v1/jwks',
+      cfn('#{Bucket}/test/.well-known/openid-configuration'),
+      cfn('#{Bucket}/test/openid/v1/jwks'),
     ]);
   });
 
@@ -167,8 +172,8 @@ describe('member stack', () => {
     expect(Resources.OidcProvider?.Properties.Url).toEqual({
       'Fn::If': [
         'HasCustomDomain',
-        { 'Fn::Sub': 'https://${CustomDomain}${PathPrefix}' },
-        { 'Fn::Sub': 'https://${Distribution.DomainName}${PathPrefix}' },
+        { 'Fn::Sub': cfn('https://#{CustomDomain}#{PathPrefix}') },
+        { 'Fn::Sub': cfn('https://#{Distribution.DomainName}#{PathPrefix}') },
       ],
     });
   });

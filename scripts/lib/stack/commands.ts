@@ -68,13 +68,11 @@ export async function rotateStackCommand(
   else io.out(formatRotateResult(answer));
 }
 
-/** Clients for `status --fleet` in `region` (or the SDK's default region). */
-export function fleetClients(region?: string): FleetClients {
-  const config = region === undefined ? {} : { region };
+/** Clients for `status --fleet` in `region`: the stack clients plus CloudWatch for the alarms. */
+export function fleetClients(region?: string): FleetClients & { lambda: LambdaClient } {
   return {
-    cfn: new CloudFormationClient(config),
-    s3: new S3Client(config),
-    cloudwatch: new CloudWatchClient(config),
+    ...stackClients(region),
+    cloudwatch: new CloudWatchClient(region === undefined ? {} : { region }),
   };
 }
 

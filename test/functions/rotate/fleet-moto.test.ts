@@ -5,39 +5,24 @@
  * the template in test/infra/fleet.test.ts.)
  */
 
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type AwsClients, composeRotation, createAwsClients } from '#adapters/compose.ts';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '#core/config.ts';
-import { METRICS_NAMESPACE, makeHandler, type RotateResult } from '../../../functions/rotate/app.ts';
-import { lambdaContext } from '../../support/lambda-context.ts';
-import { type Moto, motoAvailable, startMoto } from './moto-server.ts';
+import { type MotoWorld, motoRotateHandler, startMotoWorld } from './moto-rotate.ts';
+import { motoAvailable } from './moto-server.ts';
 
 const HAVE_MOTO = motoAvailable('the two-member fleet test against moto');
 const DOMAIN = 'https://oidc.example.com';
 
 describe.skipIf(!HAVE_MOTO)('two fleet members share one bucket against moto_server', () => {
-  let moto: Moto;
-  let clients: AwsClients;
-  const saved = { ...process.env };
+  let world: MotoWorld;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    process.env.AWS_ACCESS_KEY_ID = 'testing';
-    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
-    process.env.AWS_REGION = 'us-east-1';
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-    clients = createAwsClients({ endpoint: moto.endpoint, region: 'us-east-1' });
-    for (const bucket of ['fleet-bucket', 'c1-state', 'c2-state']) {
-      await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    }
+    world = await startMotoWorld(['fleet-bucket', 'c1-state', 'c2-state']);
   }, 60_000);
 
   afterAll(async () => {
-    process.env = saved;
-    await moto?.stop();
+    await world?.stop();
   });
 
   function member(cluster: string, clock: () => Date) {
@@ -47,20 +32,10 @@ describe.skipIf(!HAVE_MOTO)('two fleet members share one bucket against moto_ser
       STATE_BUCKET: `${cluster}-state`,
       PUBLIC_BUCKET: 'fleet-bucket',
     });
-    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'test' });
-    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
-    const handler = makeHandler({
-      rotation: { ...composeRotation(config, clients), clock },
-      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-      metrics,
-    });
-    return (event: unknown = {}) => handler(event, lambdaContext()) as Promise<RotateResult>;
+    return motoRotateHandler(config, world.clients, clock);
   }
 
-  async function text(bucket: string, key: string): Promise<string> {
-    const out = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return (await out.Body?.transformToString()) ?? '';
-  }
+  const text = (bucket: string, key: string) => world.text(bucket, key);
 
   async function documents(cluster: string) {
     return {
@@ -99,7 +74,7 @@ describe.skipIf(!HAVE_MOTO)('two fleet members share one bucket against moto_ser
     expect(c1After.jwks.keys.map((k) => k.kid)).not.toContain(first2.activeKid);
     expect(await documents('c2')).toEqual(c2Before);
 
-    const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: 'fleet-bucket' }));
+    const listed = await world.clients.s3.send(new ListObjectsV2Command({ Bucket: 'fleet-bucket' }));
     expect((listed.Contents ?? []).map((o) => o.Key).sort()).toEqual([
       'c1/.well-known/openid-configuration',
       'c1/openid/v1/jwks',
