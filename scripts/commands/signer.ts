@@ -194,6 +194,14 @@ async function install(opts: InstallOptions, io: Io): Promise<void> {
     }
     content = renderStaticPod(flags, { image: opts.image });
   } else {
+    // systemd refuses a unit whose ExecStart is not an absolute path.
+    if (!opts.bin.startsWith('/')) {
+      throw new IrsaError(
+        'FLAG_INVALID',
+        `--bin ${opts.bin} is not an absolute path; systemd refuses a relative ExecStart.`,
+        'Pass --bin with an absolute path, e.g. --bin /usr/local/bin/irsa-anywhere.',
+      );
+    }
     content = renderSystemdUnit(flags, { bin: opts.bin, user: opts.user });
   }
   if (opts.write === undefined) {
