@@ -190,5 +190,5 @@ describe.skipIf(!HAVE_CFN_LINT)('cfn-lint on the fleet, member and migrating tem
     });
     expect(`${out.stdout}${out.stderr}`).toBe('');
     expect(out.status).toBe(0);
-  });
+  }, 180_000); // three templates; cfn-lint alone takes 25–40 s on a loaded 2-core machine
 });
