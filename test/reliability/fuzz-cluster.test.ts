@@ -210,3 +210,12 @@ describe('fuzz: gRPC Sign requests to the signer over its Unix socket', () => {
     expect(await sign(valid)).toBe('ok');
   });
 });
+
+describe('found by fuzzing (seed 1844637467)', () => {
+  it('an alias whose anchor is missing is refused as invalid YAML, not a crash', async () => {
+    const { parseDocuments } = await import('#scripts/lib/apiserver/yaml-doc.ts');
+    expect(() => parseDocuments('a:\n  - name: x\n    value: */var/log/audit.log\n', 'kubeadm.yaml')).toThrow(
+      expect.objectContaining({ code: 'APISERVER_CONFIG_INVALID' }),
+    );
+  });
+});

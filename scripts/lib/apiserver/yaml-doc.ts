@@ -26,6 +26,16 @@ export function parseDocuments(text: string, where: string): Document[] {
         'Fix the YAML syntax (or pass the right --file), then run again.',
       );
     }
+    try {
+      // Parsing accepts an alias whose anchor is missing; resolving it (as every edit does) throws.
+      doc.toJS();
+    } catch (error) {
+      throw new IrsaError(
+        'APISERVER_CONFIG_INVALID',
+        `${where} is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        'Fix the YAML syntax (or pass the right --file), then run again.',
+      );
+    }
   }
   return docs as Document[];
 }
