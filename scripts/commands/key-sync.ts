@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_FILES, DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
+import { cliRequestHandler } from '../lib/aws-deadlines.ts';
 import { backupDirOption, dryRunOption, jsonOption, regionOption } from '../lib/cli-options.ts';
 import {
   ExitCode,
@@ -128,8 +129,12 @@ export const register: Register = (program: Command, io: Io, setExit) => {
             const state = await resolveState(flags);
             const region = flags.region !== undefined ? { region: flags.region } : {};
             const options = {
-              s3: new S3Client({ ...region, followRegionRedirects: true }),
-              kms: new KMSClient(region),
+              s3: new S3Client({
+                ...region,
+                followRegionRedirects: true,
+                requestHandler: cliRequestHandler(),
+              }),
+              kms: new KMSClient({ ...region, requestHandler: cliRequestHandler() }),
               state,
               cluster,
               keyDir: flags.keyDir,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
+import { cliAwsConfig } from '../aws-deadlines.ts';
 import { createHttpFetch } from './http.ts';
 import { createKubeClient } from './kube-client.ts';
 import { readKubeconfig } from './kubeconfig.ts';
@@ -67,10 +68,10 @@ export function realDoctorDeps(
     return deps;
   }
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const config = region === undefined ? {} : { region };
+  const config = cliAwsConfig(region);
   deps.aws = {
     cfn: new CloudFormationClient(config),
-    iam: new IAMClient({ region: region ?? 'us-east-1' }),
+    iam: new IAMClient(cliAwsConfig(region ?? 'us-east-1')),
     sts: new STSClient(config),
   };
   return deps;

@@ -10,6 +10,7 @@ import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
 import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
 import { LocalKeys } from '#adapters/local/software-keys.ts';
 import type { SigningBackend } from '#core/ports.ts';
+import { cliRequestHandler } from '../aws-deadlines.ts';
 import { parseStateUrl } from './config.ts';
 import type { KeysetSource } from './keyset-cache.ts';
 
@@ -43,7 +44,7 @@ export function signerKmsClient(options: SignerKmsClientOptions = {}): KMSClient
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
     // Resolve the middleware stack once per command class, not on every Sign: a large share of
     // the SDK's per-call CPU in the profile (see docs/benchmarks.md).
     cacheMiddleware: true,
@@ -54,7 +55,7 @@ export function signerKmsClient(options: SignerKmsClientOptions = {}): KMSClient
 export function kmsBackend(options: { state: string; region?: string }): SignerBackend {
   const { bucket, key } = parseStateUrl(options.state);
   const region = options.region === undefined ? {} : { region: options.region };
-  const s3 = new S3Client({ ...region, maxAttempts: 2 });
+  const s3 = new S3Client({ ...region, maxAttempts: 2, requestHandler: cliRequestHandler() });
   return {
     source: new S3KeysetStore({ s3, bucket, key }),
     signer: new KmsSigner({ kms: signerKmsClient(region) }),

@@ -6,6 +6,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { cliAwsConfig } from '../aws-deadlines.ts';
 import { type Io, printJson } from '../cli-support.ts';
 import { fetchJson } from '../fetch-json.ts';
 import { type FleetClients, fleetStatus, formatFleetStatus } from './fleet-status.ts';
@@ -22,7 +23,7 @@ export interface StackClients {
 
 /** Clients for `region` (or the SDK's default region: AWS_REGION, the profile). */
 export function stackClients(region?: string): StackClients {
-  const config = region === undefined ? {} : { region };
+  const config = cliAwsConfig(region);
   return {
     cfn: new CloudFormationClient(config),
     s3: new S3Client(config),
@@ -72,7 +73,7 @@ export async function rotateStackCommand(
 export function fleetClients(region?: string): FleetClients & { lambda: LambdaClient } {
   return {
     ...stackClients(region),
-    cloudwatch: new CloudWatchClient(region === undefined ? {} : { region }),
+    cloudwatch: new CloudWatchClient(cliAwsConfig(region)),
   };
 }
 

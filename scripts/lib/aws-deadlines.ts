@@ -1,0 +1,24 @@
+/**
+ * Real deadlines for the AWS SDK clients of the CLI and the node agents (signer, key-sync,
+ * doctor, status/rotate --stack, audit). In @smithy/node-http-handler 4.x a bare `requestTimeout`
+ * only logs a warning; `throwOnRequestTimeout: true` makes a hung call fail, so a stalled KMS or S3
+ * front end gives one clear error instead of a command that never returns. The Lambdas have their
+ * own budget in functions/adapters/compose.ts.
+ */
+
+/** Per-attempt deadlines of the CLI's clients. */
+export const CLI_AWS_DEADLINES = { connectionTimeoutMs: 3_000, requestTimeoutMs: 10_000 } as const;
+
+/** The `requestHandler` option that makes each attempt fail after `requestTimeoutMs`. */
+export function cliRequestHandler(requestTimeoutMs: number = CLI_AWS_DEADLINES.requestTimeoutMs) {
+  return {
+    connectionTimeout: Math.min(CLI_AWS_DEADLINES.connectionTimeoutMs, requestTimeoutMs),
+    requestTimeout: requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  };
+}
+
+/** Client configuration for `region` (or the SDK's default) with the CLI's real deadlines. */
+export function cliAwsConfig(region?: string) {
+  return { ...(region === undefined ? {} : { region }), requestHandler: cliRequestHandler() };
+}
