@@ -108,6 +108,9 @@ export const register: Register = (program, io, setExit) => {
         await runCommand(
           io,
           async () => {
+            // Checked in every mode: a bad value is an error even where the flag does not apply.
+            parseIntFlag('--days', opts.days, 1, 365);
+            parseSeeds(opts.seeds);
             if (opts.overlap === true) return overlap(io, opts);
             if (opts.faults === true) return faults(io, opts);
             const years = parseIntFlag('--years', opts.years, 1, 50);
