@@ -12,22 +12,11 @@ import { IrsaError } from '#core/errors.ts';
 import { type OverlapReport, overlapViolations, runOverlap } from './overlap.ts';
 
 /** The sum of {@link runOverlap} over seeds. */
-export interface OverlapSummary {
+export type OverlapSummary = Omit<OverlapReport, 'seed' | 'finalConsistent'> & {
   seeds: { from: number; to: number };
-  days: number;
-  runs: number;
-  overlappingRuns: number;
-  slowRuns: number;
-  diedRuns: number;
-  revokes: number;
-  rotateNows: number;
-  publishes: number;
-  publishConflicts: number;
-  staleRevokedPublished: number;
-  pendingDropped: number;
+  /** Seeds whose final public JWKS did not equal the newest keyset's keys. */
   finalInconsistent: number;
-  examples: string[];
-}
+};
 
 /** Runs the overlap simulation for each seed in `from..to`, each in a fresh directory. */
 export async function overlapOverSeeds(from: number, to: number, days: number): Promise<OverlapSummary> {
