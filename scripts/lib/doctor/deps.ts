@@ -11,7 +11,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { IrsaError } from '#core/errors.ts';
-import { cliAwsConfig } from '../aws-deadlines.ts';
+import { cliAws } from '../aws-clients.ts';
 import { createHttpFetch } from './http.ts';
 import { createKubeClient } from './kube-client.ts';
 import { readKubeconfig } from './kubeconfig.ts';
@@ -81,12 +81,11 @@ export function realDoctorDeps(
     deps.awsUnavailable = missing ?? 'no credentials';
     return deps;
   }
-  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const config = cliAwsConfig(region);
+  const aws = cliAws('doctor (--stack, --role-arn, --assume)', { flag: options.region, env });
   deps.aws = {
-    cfn: new CloudFormationClient(config),
-    iam: new IAMClient(cliAwsConfig(region ?? 'us-east-1')),
-    sts: new STSClient(config),
+    cfn: aws.client(CloudFormationClient),
+    iam: aws.client(IAMClient, {}, { global: true }),
+    sts: aws.client(STSClient),
   };
   return deps;
 }
