@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Most of the suite waits on child processes (the CLI, serverless package, moto, cfn-lint):
+    // two workers overlap those waits even on a 2-core machine, where vitest's default is one.
+    maxWorkers: 2,
   },
 });

@@ -4,6 +4,7 @@
  * `CONFIG_INVALID` naming the variable, so a bad deploy fails on its first invocation with a
  * message that says which setting to fix.
  */
+import { CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE } from './cluster-name.ts';
 import { IrsaError, isIrsaError } from './errors.ts';
 import { validateIssuerUrl } from './issuer.ts';
 import type { KeySpec } from './keyset.ts';
@@ -49,7 +50,6 @@ const POLICY_VARIABLES: Readonly<Record<keyof Omit<PolicyInput, 'keySpec'>, stri
   nodeSyncLagSeconds: 'NODE_SYNC_LAG_SECONDS',
 };
 
-const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KMS_KEY_ID = /^[A-Za-z0-9:/_.-]{1,2048}$/;
 const KEY_SPECS: readonly KeySpec[] = ['RSA_2048', 'ECC_NIST_P256'];
@@ -164,13 +164,7 @@ function policyFrom(env: Env, keySpec: KeySpec): RotationPolicy {
  * starts with the variable's name (and `detail.variable`) on the first problem found.
  */
 export function parseConfig(env: Env): StackConfig {
-  const cluster = matching(
-    env,
-    'CLUSTER_NAME',
-    CLUSTER,
-    'letters, digits and hyphens (at most 63)',
-    '"prod-eu"',
-  );
+  const cluster = matching(env, 'CLUSTER_NAME', CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE, '"prod-eu"');
   const issuer = issuerFrom(env);
   const stateBucket = matching(
     env,

@@ -5,27 +5,14 @@
 import { base64url } from 'jose';
 import { IrsaError } from './errors.ts';
 import type { SigningAlg } from './keyset.ts';
+import { parseServiceAccountRef } from './kube-names.ts';
 
-/** DNS-1123 label (namespaces) and subdomain (service-account names), as Kubernetes validates them. */
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Throws `NAME_INVALID` unless `namespace` and `serviceAccount` are valid Kubernetes names. */
+/**
+ * Throws `NAMESPACE_INVALID` or `SERVICE_ACCOUNT_INVALID` unless `namespace` and `serviceAccount`
+ * are valid Kubernetes names (kube-names.ts).
+ */
 export function assertServiceAccountName(namespace: string, serviceAccount: string): void {
-  if (namespace.length > 63 || !DNS1123_LABEL.test(namespace)) {
-    throw new IrsaError(
-      'NAME_INVALID',
-      `Namespace "${namespace}" is not a valid Kubernetes namespace name.`,
-      'Use lowercase letters, digits and "-", at most 63 characters.',
-    );
-  }
-  if (serviceAccount.length > 253 || !DNS1123_SUBDOMAIN.test(serviceAccount)) {
-    throw new IrsaError(
-      'NAME_INVALID',
-      `Service account "${serviceAccount}" is not a valid Kubernetes name.`,
-      'Use lowercase letters, digits, "-" and ".", at most 253 characters.',
-    );
-  }
+  parseServiceAccountRef(namespace, serviceAccount);
 }
 
 /** What a projected token is for. */

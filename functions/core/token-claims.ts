@@ -4,10 +4,8 @@
  * `sub` = `system:serviceaccount:<namespace>:<name>`. The order they run in is verify-token.ts's.
  */
 import { IrsaError } from './errors.ts';
+import { isDns1123Label, isDns1123Subdomain } from './kube-names.ts';
 import { CLOCK_SKEW_SECONDS } from './policy.ts';
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Says how an issuer differs from the expected one (trailing slash, case, scheme), for messages. */
 export function describeIssuerDifference(actual: string, expected: string): string {
@@ -112,7 +110,6 @@ export function parseServiceAccountSubject(
   if (parts.length !== 4 || parts[0] !== 'system' || parts[1] !== 'serviceaccount') return null;
   const namespace = parts[2] ?? '';
   const serviceAccount = parts[3] ?? '';
-  if (namespace.length > 63 || !DNS_LABEL.test(namespace)) return null;
-  if (serviceAccount.length > 253 || !DNS_SUBDOMAIN.test(serviceAccount)) return null;
+  if (!isDns1123Label(namespace) || !isDns1123Subdomain(serviceAccount)) return null;
   return { namespace, serviceAccount };
 }

@@ -6,6 +6,7 @@
  */
 import { IrsaError } from './errors.ts';
 import { issuerHostPath } from './issuer.ts';
+import { parseServiceAccountRef } from './kube-names.ts';
 
 /** The audience the pod identity webhook requests by default. */
 export const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
@@ -69,26 +70,6 @@ export function oidcProviderArn(accountId: string, issuer: string, partition = '
   return `arn:${partition}:iam::${accountId}:oidc-provider/${issuerHostPath(issuer)}`;
 }
 
-function checkName(value: string, kind: 'namespace' | 'service account'): void {
-  const max = kind === 'namespace' ? 63 : 253;
-  const chars = kind === 'namespace' ? /^[a-z0-9*?-]+$/ : /^[a-z0-9.*?-]+$/;
-  const literal = value.replace(/[*?]/g, 'a');
-  const shape = kind === 'namespace' ? /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/ : /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > max ||
-    !chars.test(value) ||
-    !shape.test(literal)
-  ) {
-    throw new IrsaError(
-      kind === 'namespace' ? 'TRUST_NAMESPACE_INVALID' : 'TRUST_SERVICE_ACCOUNT_INVALID',
-      `The ${kind} "${value}" is not a valid Kubernetes name.`,
-      `Use the ${kind} name exactly as in Kubernetes: lower-case letters, digits and "-"${kind === 'namespace' ? '' : ' or "."'}, at most ${max} characters (IAM wildcards * and ? allowed).`,
-    );
-  }
-}
-
 const hasWildcard = (value: string): boolean => /[*?]/.test(value);
 
 /**
@@ -130,8 +111,7 @@ export function buildTrustPolicy(input: {
   }
   const subs: string[] = [];
   for (const { namespace, serviceAccount } of input.serviceAccounts) {
-    checkName(namespace, 'namespace');
-    checkName(serviceAccount, 'service account');
+    parseServiceAccountRef(namespace, serviceAccount, { wildcards: true });
     const sub = `system:serviceaccount:${namespace}:${serviceAccount}`;
     if (!subs.includes(sub)) subs.push(sub);
   }

@@ -17,7 +17,7 @@ import { resolveKubeTarget } from '../lib/audit/kube-target.ts';
 import { auditRbacYaml } from '../lib/audit/rbac.ts';
 import { tlsPeerFetch } from '../lib/audit/tls-peer.ts';
 import { trustFindings } from '../lib/audit/trust.ts';
-import { cliAwsConfig } from '../lib/aws-deadlines.ts';
+import { cliAws } from '../lib/aws-clients.ts';
 import { ExitCode, type Io, printJson, runCommand } from '../lib/cli-support.ts';
 import { createKubeClient, type KubeClient } from '../lib/doctor/kube-client.ts';
 
@@ -140,7 +140,7 @@ export const register: Register = registerAudit(() => {
         }),
       ),
     now: () => new Date(),
-    iam: (region) => new IAMClient(cliAwsConfig(region ?? process.env.AWS_REGION ?? 'us-east-1')),
+    iam: (region) => cliAws('audit --trust', { flag: region }).client(IAMClient, {}, { global: true }),
     // Service DNS names resolve only inside the cluster.
     ...(inCluster ? { tlsPeer: tlsPeerFetch() } : {}),
     ...(progress === undefined ? {} : { progress }),

@@ -8,7 +8,11 @@ import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import { jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
 import { ExitCode, type Io, printJson, type Register, runCommand } from '../lib/cli-support.ts';
-import type { DoctorDeps, DoctorOptions } from '../lib/doctor/types.ts';
+import { type DoctorDeps, type DoctorOptions, KUBECONFIG_FIX } from '../lib/doctor/types.ts';
+
+/** The one-line usage printed when doctor is run with nothing to check. */
+export const DOCTOR_USAGE =
+  'Usage: irsa-anywhere doctor (--stack NAME | --issuer URL | --token FILE | --kubeconfig FILE) [--namespace NS --service-account SA] [--role-arn ARN [--assume]] [--json]';
 
 interface DoctorFlags {
   stack?: string;
@@ -34,7 +38,7 @@ export function checkDoctorInputs(flags: DoctorFlags): void {
   ) {
     throw new IrsaError(
       'FLAG_MISSING',
-      'doctor needs something to check: --stack, --issuer, --token or --kubeconfig.',
+      `doctor needs something to check. ${DOCTOR_USAGE}`,
       'Run irsa-anywhere doctor --stack <name> (a deployed stack) or --issuer <url>; see irsa-anywhere doctor --help.',
     );
   }
@@ -48,7 +52,7 @@ export function checkDoctorInputs(flags: DoctorFlags): void {
       throw new IrsaError(
         'INPUT_MISSING',
         `${flag} ${file}: ${info === undefined ? 'no such file' : 'not a regular file'}.`,
-        `Pass ${flag} with the path of an existing file.`,
+        flag === '--kubeconfig' ? KUBECONFIG_FIX : `Pass ${flag} with the path of an existing file.`,
       );
     }
   }

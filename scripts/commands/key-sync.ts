@@ -9,7 +9,6 @@ import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import { normalizeSettings } from '../lib/apiserver/settings.ts';
 import { DEFAULT_FILES, DEFAULT_KEY_DIR } from '../lib/apiserver/types.ts';
-import { cliRequestHandler } from '../lib/aws-deadlines.ts';
 import { backupDirOption, dryRunOption, jsonOption, regionOption } from '../lib/cli-options.ts';
 import {
   ExitCode,
@@ -118,23 +117,23 @@ export const register: Register = (program: Command, io: Io, setExit) => {
           io,
           async () => {
             const { parseSyncTarget, printSyncReport, resolveState, runSyncLoop } = await loadRun();
-            const [{ syncOnce }, { S3Client }, { KMSClient }] = await Promise.all([
+            const [{ syncOnce }, { S3Client }, { KMSClient }, { cliAws }] = await Promise.all([
               import('../lib/key-sync/sync.ts'),
               import('@aws-sdk/client-s3'),
               import('@aws-sdk/client-kms'),
+              import('../lib/aws-clients.ts'),
             ]);
             const { cluster, distro } = parseSyncTarget(flags.cluster, flags.distro);
             const metrics = await keySyncMetricsFor(flags);
             const intervalMs = parseIntFlag('--interval', flags.interval, 10, 86_400) * 1000;
             const state = await resolveState(flags);
-            const region = flags.region !== undefined ? { region: flags.region } : {};
+            const aws = cliAws('key-sync (S3 and KMS)', { flag: flags.region });
+            // Fail before the first pass (and before the loop) rather than once per pass.
+            await aws.region();
             const options = {
-              s3: new S3Client({
-                ...region,
-                followRegionRedirects: true,
-                requestHandler: cliRequestHandler(),
-              }),
-              kms: new KMSClient({ ...region, requestHandler: cliRequestHandler() }),
+              // The state bucket may live in another region than the KMS key.
+              s3: aws.client(S3Client, { followRegionRedirects: true }),
+              kms: aws.client(KMSClient),
               state,
               cluster,
               keyDir: flags.keyDir,

@@ -77,12 +77,15 @@ export const register: Register = (program, io, setExit) => {
                 );
               }
               // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
-              const { rotateStackCommand, stackClients } = await import('../lib/stack/commands.ts');
+              const [{ rotateStackCommand, stackClients }, { cliAws }] = await Promise.all([
+                import('../lib/stack/commands.ts'),
+                import('../lib/aws-clients.ts'),
+              ]);
               const options = { stack: opts.stack, now: opts.now === true, json: opts.json === true };
               await rotateStackCommand(
                 io,
                 opts.revoke === undefined ? options : { ...options, revoke: opts.revoke },
-                stackClients(opts.region),
+                stackClients(cliAws(`stack "${opts.stack}"`, { flag: opts.region })),
               );
               return;
             }

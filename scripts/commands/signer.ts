@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
-import { regionMissingOr } from '../lib/aws-region.ts';
 import { backupDirOption, dryRunOption, regionOption } from '../lib/cli-options.ts';
 import { type Io, parseIntFlag, type Register, runCommand, shutdownSignal } from '../lib/cli-support.ts';
 import { checkLocalState } from '../lib/local-state.ts';
@@ -123,7 +122,7 @@ export function parseServeFlags(opts: ServeOptions): { flags: ServeFlags; settin
 async function backendFor(flags: ServeFlags): Promise<SignerBackend> {
   const { kmsBackend, localBackend } = await import('../lib/signer/backends.ts');
   if (flags.backend === 'local') return localBackend(flags.dir as string);
-  return kmsBackend({
+  return await kmsBackend({
     state: flags.state as string,
     ...(flags.region === undefined ? {} : { region: flags.region }),
   });
@@ -155,8 +154,6 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
     extraKeys,
     log,
     ...(metrics === undefined ? {} : { metrics }),
-  }).catch((error: unknown) => {
-    throw regionMissingOr(error, 'the kms backend (S3 and KMS)');
   });
   const signal = await stopping;
   log.log('info', 'stopping', { signal });

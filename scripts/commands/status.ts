@@ -80,9 +80,13 @@ export const register: Register = (program, io, setExit) => {
           io,
           async () => {
             if (opts.fleet !== undefined) {
-              const stack = await import('../lib/stack/commands.ts');
+              const [stack, { cliAws }] = await Promise.all([
+                import('../lib/stack/commands.ts'),
+                import('../lib/aws-clients.ts'),
+              ]);
               const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
-              const clients = stack.fleetClients(opts.region);
+              const aws = cliAws(`fleet "${opts.fleet}"`, { flag: opts.region });
+              const clients = stack.fleetClients(aws);
               await stack.statusFleetCommand(
                 io,
                 { fleet: opts.fleet, json: opts.json === true, now: at },
@@ -92,10 +96,14 @@ export const register: Register = (program, io, setExit) => {
             }
             if (opts.stack !== undefined) {
               // Loaded here: the AWS SDK is not needed for the local directory (or for --help).
-              const { stackClients, statusStackCommand } = await import('../lib/stack/commands.ts');
+              const [{ stackClients, statusStackCommand }, { cliAws }] = await Promise.all([
+                import('../lib/stack/commands.ts'),
+                import('../lib/aws-clients.ts'),
+              ]);
               const at = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
               const options = { stack: opts.stack, json: opts.json === true, now: at };
-              await statusStackCommand(io, options, stackClients(opts.region));
+              const aws = cliAws(`stack "${opts.stack}"`, { flag: opts.region });
+              await statusStackCommand(io, options, stackClients(aws));
               return;
             }
             await assertLocalDir(opts.dir);

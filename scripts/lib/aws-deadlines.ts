@@ -2,8 +2,9 @@
  * Real deadlines for the AWS SDK clients of the CLI and the node agents (signer, key-sync,
  * doctor, status/rotate --stack, audit). In @smithy/node-http-handler 4.x a bare `requestTimeout`
  * only logs a warning; `throwOnRequestTimeout: true` makes a hung call fail, so a stalled KMS or S3
- * front end gives one clear error instead of a command that never returns. The Lambdas have their
- * own budget in functions/adapters/compose.ts.
+ * front end gives one clear error instead of a command that never returns. Every client gets
+ * them through the CLI's factory (aws-clients.ts). The Lambdas have their own budget in
+ * functions/adapters/compose.ts.
  */
 
 /** Per-attempt deadlines of the CLI's clients. */
@@ -16,9 +17,4 @@ export function cliRequestHandler(requestTimeoutMs: number = CLI_AWS_DEADLINES.r
     requestTimeout: requestTimeoutMs,
     throwOnRequestTimeout: true,
   };
-}
-
-/** Client configuration for `region` (or the SDK's default) with the CLI's real deadlines. */
-export function cliAwsConfig(region?: string) {
-  return { ...(region === undefined ? {} : { region }), requestHandler: cliRequestHandler() };
 }

@@ -51,7 +51,7 @@ describe('exit code 2 for bad input', () => {
       '--service-account',
       'app',
     );
-    expect(result.stderr).toMatch(/^error NAME_INVALID: /);
+    expect(result.stderr).toMatch(/^error NAMESPACE_INVALID: /);
     expect(result.code).toBe(2);
   });
 });

@@ -3,7 +3,9 @@
  * policy with the core evaluator for the service accounts that name it. Findings only: a role that
  * cannot be read is a warning, a policy that does not admit a service account is an error.
  */
+
 import { GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { isAwsError } from '#adapters/aws/aws-errors.ts';
 import { evaluateTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
 import { awsErrorText } from '../doctor/checks/aws-errors.ts';
 import { parseRoleArn } from '../doctor/checks/trust.ts';
@@ -35,7 +37,7 @@ export async function trustFindings(
       }
       document = await pending;
     } catch (error) {
-      const missing = error instanceof Error && error.name === 'NoSuchEntityException';
+      const missing = isAwsError(error, ['NoSuchEntityException']);
       findings.push({
         id: missing ? 'TRUST_POLICY_DENIES' : 'TRUST_NOT_CHECKED',
         severity: missing ? 'error' : 'warning',

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { KmsSigner } from '#adapters/aws/kms-signer.ts';
 import type { KeyRecord, SigningAlg } from '#core/keyset.ts';
-import { signerKmsClient } from '#scripts/lib/signer/backends.ts';
+import { signerAws, signerKmsClient } from '#scripts/lib/signer/backends.ts';
 import { encodeHeader } from '#scripts/lib/signer/claims.ts';
 import { type CpuProfile, type ProfileShare, summarizeProfile } from './profile.ts';
 import { benchClaims, FAKE_KMS_KEYS } from './signer-claims.ts';
@@ -79,19 +79,21 @@ serveRequests(
   async (request) => {
     if (request.type === 'setup') {
       const options = {
-        region: 'us-east-1',
         endpoint: request.endpoint as string,
         credentials: { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' },
       };
-      // `withoutCache`: the signer's settings before the benchmark, for the comparison.
+      // `withoutCache`: the signer's settings before the benchmark, for the comparison. This is
+      // the one client built outside the CLI's factory (scripts/lib/aws-clients.ts), on purpose:
+      // it measures an older set of client settings, so it must not pick up the factory's.
       client =
         request.withoutCache === true
           ? new KMSClient({
               ...options,
+              region: 'us-east-1',
               maxAttempts: 1,
               requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
             })
-          : signerKmsClient(options);
+          : signerKmsClient(signerAws('us-east-1'), options);
       signer = new KmsSigner({ kms: client });
       return null;
     }

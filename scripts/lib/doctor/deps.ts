@@ -10,11 +10,12 @@ import path from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
-import { cliAwsConfig } from '../aws-deadlines.ts';
+import { IrsaError } from '#core/errors.ts';
+import { cliAws } from '../aws-clients.ts';
 import { createHttpFetch } from './http.ts';
 import { createKubeClient } from './kube-client.ts';
 import { readKubeconfig } from './kubeconfig.ts';
-import type { DoctorDeps, DoctorOptions } from './types.ts';
+import { type DoctorDeps, type DoctorOptions, KUBECONFIG_FIX } from './types.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -40,6 +41,19 @@ export function awsCredentialsMissing(
   return 'no AWS_PROFILE, AWS_ACCESS_KEY_ID, web identity or ~/.aws files found';
 }
 
+/** The kubeconfig's text; a file that cannot be read is `KUBECONFIG_INVALID` naming the path. */
+async function readKubeconfigFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new IrsaError(
+      'KUBECONFIG_INVALID',
+      `The kubeconfig ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}).`,
+      KUBECONFIG_FIX,
+    );
+  }
+}
+
 /** Builds the real dependencies for `options`. */
 export function realDoctorDeps(
   options: DoctorOptions & { region?: string },
@@ -50,7 +64,7 @@ export function realDoctorDeps(
     now: () => new Date(),
     readFile: (file) => readFile(file, 'utf8'),
     kubeClient: async (file) => {
-      const text = await readFile(file, 'utf8');
+      const text = await readKubeconfigFile(file);
       return createKubeClient(
         await readKubeconfig(text, path.dirname(path.resolve(file)), (f) => readFile(f, 'utf8')),
       );
@@ -67,12 +81,11 @@ export function realDoctorDeps(
     deps.awsUnavailable = missing ?? 'no credentials';
     return deps;
   }
-  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const config = cliAwsConfig(region);
+  const aws = cliAws('doctor (--stack, --role-arn, --assume)', { flag: options.region, env });
   deps.aws = {
-    cfn: new CloudFormationClient(config),
-    iam: new IAMClient(cliAwsConfig(region ?? 'us-east-1')),
-    sts: new STSClient(config),
+    cfn: aws.client(CloudFormationClient),
+    iam: aws.client(IAMClient, {}, { global: true }),
+    sts: aws.client(STSClient),
   };
   return deps;
 }

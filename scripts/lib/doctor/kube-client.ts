@@ -14,20 +14,39 @@ export interface KubeResponse {
   body: string;
 }
 
-/** What doctor asks of a cluster. */
-export interface KubeClient {
-  request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<KubeResponse>;
+/** Per-request options. `accept` replaces the default `application/json`. */
+export interface KubeRequestOptions {
+  accept?: string;
 }
+
+/**
+ * What doctor asks of a cluster. A request that gets no HTTP answer rejects with
+ * `KUBE_UNREACHABLE`; any HTTP status resolves.
+ */
+export interface KubeClient {
+  request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    options?: KubeRequestOptions,
+  ): Promise<KubeResponse>;
+}
+
+/**
+ * The Accept header for kube-apiserver's `/openid/v1/jwks`: it serves only
+ * `application/jwk-set+json` there and answers 406 to a bare `application/json`.
+ */
+export const JWKS_ACCEPT = 'application/jwk-set+json, application/json';
 
 /** A {@link KubeClient} over node:https with the kubeconfig's CA and credentials. */
 export function createKubeClient(target: KubeTarget, options: { timeoutMs?: number } = {}): KubeClient {
   const base = new URL(target.server);
   const client = base.protocol === 'http:' ? http : https;
   return {
-    request: (method, path, body) =>
+    request: (method, path, body, requestOptions) =>
       new Promise((resolve, reject) => {
         const payload = body === undefined ? undefined : JSON.stringify(body);
-        const headers: Record<string, string> = { accept: 'application/json' };
+        const headers: Record<string, string> = { accept: requestOptions?.accept ?? 'application/json' };
         if (payload !== undefined) headers['content-type'] = 'application/json';
         if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
         const request = client.request(
@@ -66,9 +85,23 @@ export function createKubeClient(target: KubeTarget, options: { timeoutMs?: numb
   };
 }
 
+/** What a TokenRequest got: the token, or the HTTP status and kube-apiserver's message. */
+export type TokenRequestAnswer = { token: string } | { status: number; message: string };
+
+/** kube-apiserver's `Status.message` in an error body, or '' when the body has none. */
+export function kubeStatusMessage(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown } | null)?.message;
+    return typeof message === 'string' ? message : '';
+  } catch {
+    return '';
+  }
+}
+
 /**
  * Requests a token for `namespace/serviceAccount` with the TokenRequest API, as kubelet does for a
- * projected volume. Throws `KUBE_TOKEN_REQUEST_FAILED` with the API's message.
+ * projected volume. An HTTP refusal is returned (the caller words the advice); a 2xx answer
+ * without a token throws `KUBE_TOKEN_REQUEST_FAILED`.
  */
 export async function requestServiceAccountToken(
   kube: KubeClient,
@@ -76,28 +109,21 @@ export async function requestServiceAccountToken(
   serviceAccount: string,
   audience: string,
   expirationSeconds = 600,
-): Promise<string> {
+): Promise<TokenRequestAnswer> {
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`;
   const response = await kube.request('POST', path, {
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'TokenRequest',
     spec: { audiences: [audience], expirationSeconds },
   });
-  let parsed: { status?: { token?: unknown }; message?: unknown } = {};
-  try {
-    parsed = JSON.parse(response.body) as typeof parsed;
-  } catch {
-    // reported below
-  }
-  const token = parsed.status?.token;
   if (response.status !== 201 && response.status !== 200) {
-    throw new IrsaError(
-      'KUBE_TOKEN_REQUEST_FAILED',
-      `TokenRequest for ${namespace}/${serviceAccount} failed with HTTP ${response.status}${typeof parsed.message === 'string' ? `: ${parsed.message}` : ''}.`,
-      response.status === 404
-        ? `Create the service account first: kubectl -n ${namespace} create serviceaccount ${serviceAccount}.`
-        : 'Use a kubeconfig allowed to create serviceaccounts/token in that namespace (RBAC verb "create" on "serviceaccounts/token").',
-    );
+    return { status: response.status, message: kubeStatusMessage(response.body) };
+  }
+  let token: unknown;
+  try {
+    token = (JSON.parse(response.body) as { status?: { token?: unknown } } | null)?.status?.token;
+  } catch {
+    token = undefined;
   }
   if (typeof token !== 'string' || token === '') {
     throw new IrsaError(
@@ -106,5 +132,20 @@ export async function requestServiceAccountToken(
       'Check the cluster version (TokenRequest needs Kubernetes 1.22 or later).',
     );
   }
-  return token;
+  return { token };
+}
+
+/** How kube-apiserver answered the first request: any HTTP status, or none at all. */
+export type ApiServerReach = { status: number } | { unreachable: unknown };
+
+/**
+ * GET /version, which every authenticated (and usually anonymous) caller may read: an answer of
+ * any status proves the server is reachable; 401 says the credentials were rejected.
+ */
+export async function probeApiServer(kube: KubeClient): Promise<ApiServerReach> {
+  try {
+    return { status: (await kube.request('GET', '/version')).status };
+  } catch (error) {
+    return { unreachable: error };
+  }
 }

@@ -75,7 +75,19 @@ export async function readKubeconfig(
   const server = str(cluster, 'server');
   if (server === undefined || !/^https?:\/\//.test(server))
     throw bad(`cluster "${clusterName}" has no https server`);
-  const load = async (file: string): Promise<string> => readFile(path.resolve(baseDir, file));
+  const load = async (file: string): Promise<string> => {
+    const full = path.resolve(baseDir, file);
+    try {
+      return await readFile(full);
+    } catch (error) {
+      // A file the kubeconfig names (CA, client certificate or key, token) is part of its input.
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw bad(
+        `names ${full}, which cannot be read (${code === 'ENOENT' ? 'no such file' : code})`,
+        `Fix the path in the kubeconfig (paths are relative to the kubeconfig's directory), or pass --kubeconfig with another file.`,
+      );
+    }
+  };
   const decode = (data: string): string => Buffer.from(data, 'base64').toString('utf8');
   const target: KubeTarget = { server: server.replace(/\/+$/, ''), context: name };
   const caData = str(cluster, 'certificate-authority-data');

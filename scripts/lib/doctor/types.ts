@@ -5,7 +5,6 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
-import type { IrsaError } from '#core/errors.ts';
 import type { DecodedToken, VerifiedToken } from '#core/verify-token.ts';
 import type { StackOutputs } from '../stack/outputs.ts';
 import type { HttpFetch } from './http.ts';
@@ -72,11 +71,22 @@ export interface DoctorContext {
   /** The IAM OIDC provider found for the issuer. */
   provider?: { arn: string; clientIds: string[] };
   kube?: KubeClient;
-  kubeProblem?: IrsaError | Error;
+  /**
+   * Why the cluster checks cannot run although --kubeconfig was given (an unusable kubeconfig, an
+   * unreachable API server, rejected credentials); they SKIP with it after one FAIL line.
+   */
+  kubeSkip?: string;
   token?: string;
   decoded?: DecodedToken;
   verified?: VerifiedToken;
 }
+
+/**
+ * The fix for a kubeconfig doctor cannot read. doctor reads only the file --kubeconfig names (it
+ * does not fall back to KUBECONFIG or ~/.kube/config, so cluster checks run only when asked).
+ */
+export const KUBECONFIG_FIX =
+  'Pass --kubeconfig with the path of a kubeconfig kubectl can use, e.g. --kubeconfig "$KUBECONFIG" or --kubeconfig ~/.kube/config.';
 
 /** Builds a result line. */
 export function result(

@@ -3,6 +3,7 @@
  * loop. The S3 and KMS clients are passed in; only the command file builds them.
  */
 import { readFile } from 'node:fs/promises';
+import { CLUSTER_NAME_RULE, isClusterName } from '#core/cluster-name.ts';
 import { formatError, IrsaError } from '#core/errors.ts';
 import { describeChange } from '../apiserver/types.ts';
 import type { Io } from '../cli-support.ts';
@@ -39,10 +40,10 @@ export function parseSyncTarget(
   cluster: string | undefined,
   distro: string,
 ): { cluster: string; distro: SyncDistro | null } {
-  if (cluster === undefined || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(cluster)) {
+  if (cluster === undefined || !isClusterName(cluster)) {
     throw new IrsaError(
       'FLAG_INVALID',
-      `--cluster must be the cluster name the stack was deployed with, got "${cluster ?? ''}".`,
+      `--cluster must be the cluster name the stack was deployed with (${CLUSTER_NAME_RULE}), got "${cluster ?? ''}".`,
       'Pass --cluster <name>.',
     );
   }

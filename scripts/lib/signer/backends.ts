@@ -10,7 +10,7 @@ import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
 import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
 import { LocalKeys } from '#adapters/local/software-keys.ts';
 import type { SigningBackend } from '#core/ports.ts';
-import { cliRequestHandler } from '../aws-deadlines.ts';
+import { type CliAws, cliAws } from '../aws-clients.ts';
 import { parseStateUrl } from './config.ts';
 import type { KeysetSource } from './keyset-cache.ts';
 
@@ -27,20 +27,24 @@ export { parseStateUrl } from './config.ts';
 
 /** Where and as whom the signer's KMS client talks (endpoint and credentials: the benchmark's fake KMS). */
 export interface SignerKmsClientOptions {
-  region?: string;
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
+/** The signer's factory: its region is `--region`, then the CLI's usual chain. */
+export function signerAws(region?: string): CliAws {
+  return cliAws('the kms backend (S3 and KMS)', { flag: region });
+}
+
 /**
- * The signer's KMS client. One attempt per call with short timeouts: the signer's own bounded
- * retry handles throttling within the Sign deadline, so SDK retries would only multiply the wait.
- * Connections are kept alive and reused (the SDK's default agent; `npm run bench` counts the
- * connections), and the client is built once, never per call.
+ * The signer's KMS client, from the CLI's factory with two documented overrides. One attempt per
+ * call with short timeouts: the signer's own bounded retry handles throttling within the Sign
+ * deadline, so SDK retries would only multiply the wait. Connections are kept alive and reused
+ * (the SDK's default agent; `npm run bench` counts the connections), and the client is built
+ * once, never per call.
  */
-export function signerKmsClient(options: SignerKmsClientOptions = {}): KMSClient {
-  return new KMSClient({
-    ...(options.region === undefined ? {} : { region: options.region }),
+export function signerKmsClient(aws: CliAws, options: SignerKmsClientOptions = {}): KMSClient {
+  return aws.client(KMSClient, {
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     maxAttempts: 1,
@@ -51,14 +55,17 @@ export function signerKmsClient(options: SignerKmsClientOptions = {}): KMSClient
   });
 }
 
-/** kms backend: keyset from S3 (`S3KeysetStore`), signatures from KMS (`KmsSigner`). */
-export function kmsBackend(options: { state: string; region?: string }): SignerBackend {
+/**
+ * kms backend: keyset from S3 (`S3KeysetStore`), signatures from KMS (`KmsSigner`). Resolves the
+ * region first, so a node without one fails at start (`AWS_REGION_MISSING`), not on every Sign.
+ */
+export async function kmsBackend(options: { state: string; region?: string }): Promise<SignerBackend> {
   const { bucket, key } = parseStateUrl(options.state);
-  const region = options.region === undefined ? {} : { region: options.region };
-  const s3 = new S3Client({ ...region, maxAttempts: 2, requestHandler: cliRequestHandler() });
+  const aws = signerAws(options.region);
+  await aws.region();
   return {
-    source: new S3KeysetStore({ s3, bucket, key }),
-    signer: new KmsSigner({ kms: signerKmsClient(region) }),
+    source: new S3KeysetStore({ s3: aws.client(S3Client), bucket, key }),
+    signer: new KmsSigner({ kms: signerKmsClient(aws) }),
     describe: `s3://${bucket}/${key}`,
   };
 }

@@ -6,7 +6,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { cliAwsConfig } from '../aws-deadlines.ts';
+import type { CliAws } from '../aws-clients.ts';
 import { type Io, printJson } from '../cli-support.ts';
 import { fetchJson } from '../fetch-json.ts';
 import { type FleetClients, fleetStatus, formatFleetStatus } from './fleet-status.ts';
@@ -21,13 +21,12 @@ export interface StackClients {
   lambda: LambdaClient;
 }
 
-/** Clients for `region` (or the SDK's default region: AWS_REGION, the profile). */
-export function stackClients(region?: string): StackClients {
-  const config = cliAwsConfig(region);
+/** The stack commands' clients, from the CLI's factory (`cliAws`). */
+export function stackClients(aws: CliAws): StackClients {
   return {
-    cfn: new CloudFormationClient(config),
-    s3: new S3Client(config),
-    lambda: new LambdaClient(config),
+    cfn: aws.client(CloudFormationClient),
+    s3: aws.client(S3Client),
+    lambda: aws.client(LambdaClient),
   };
 }
 
@@ -69,12 +68,9 @@ export async function rotateStackCommand(
   else io.out(formatRotateResult(answer));
 }
 
-/** Clients for `status --fleet` in `region`: the stack clients plus CloudWatch for the alarms. */
-export function fleetClients(region?: string): FleetClients & { lambda: LambdaClient } {
-  return {
-    ...stackClients(region),
-    cloudwatch: new CloudWatchClient(cliAwsConfig(region)),
-  };
+/** Clients for `status --fleet`: the stack clients plus CloudWatch for the alarms. */
+export function fleetClients(aws: CliAws): FleetClients & { lambda: LambdaClient } {
+  return { ...stackClients(aws), cloudwatch: aws.client(CloudWatchClient) };
 }
 
 /** `status --fleet NAME [--json]`: the member clusters of a fleet stack. */

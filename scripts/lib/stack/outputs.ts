@@ -7,8 +7,8 @@ import {
   DescribeStacksCommand,
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
-import { IrsaError } from '#core/errors.ts';
-import { regionMissingOr } from '../aws-region.ts';
+import { awsErrorName } from '#adapters/aws/aws-errors.ts';
+import { IrsaError, isIrsaError } from '#core/errors.ts';
 
 /** What the stack tells us, by its OutputKeys. */
 export interface StackOutputs {
@@ -58,10 +58,6 @@ export function validateStackName(stackName: string): string {
   return stackName;
 }
 
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : '';
-}
-
 /**
  * Reads the stack's outputs. Throws `STACK_NOT_FOUND` when there is no such stack in the region,
  * `STACK_NOT_READY` while it is being created, rolled back or deleted, and `STACK_OUTPUT_MISSING`
@@ -104,7 +100,10 @@ export async function describeReadyStack(
   try {
     response = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
   } catch (error) {
-    if (errorName(error) === 'ValidationError' && /does not exist/i.test(String((error as Error).message))) {
+    if (
+      awsErrorName(error) === 'ValidationError' &&
+      /does not exist/i.test(String((error as Error).message))
+    ) {
       throw new IrsaError(
         'STACK_NOT_FOUND',
         `CloudFormation stack "${stackName}" does not exist in this account and region.`,
@@ -112,8 +111,8 @@ export async function describeReadyStack(
         { cause: error },
       );
     }
-    const region = regionMissingOr(error, `stack "${stackName}"`);
-    if (region !== error) throw region;
+    // The CLI's factory already said what is wrong (AWS_REGION_MISSING).
+    if (isIrsaError(error)) throw error;
     throw new IrsaError(
       'STACK_DESCRIBE_FAILED',
       `Could not describe stack "${stackName}": ${(error as Error).message}`,

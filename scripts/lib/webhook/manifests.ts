@@ -8,6 +8,7 @@
  */
 import { stringify } from 'yaml';
 import { IrsaError } from '#core/errors.ts';
+import { isDns1123Label } from '#core/kube-names.ts';
 
 /**
  * Pinned image. Upstream stopped pushing release tags to Docker Hub after v0.6.7 (aws/amazon-eks-pod-identity-webhook#273);
@@ -30,7 +31,6 @@ export interface WebhookOptions {
   image: string;
 }
 
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 const IMAGE = /^[a-z0-9]([a-z0-9._\-/:]*[a-z0-9_])?(@sha256:[a-f0-9]{64})?$/i;
 
@@ -44,7 +44,7 @@ export function validateWebhookOptions(input: {
   image?: string;
 }): WebhookOptions {
   const namespace = input.namespace ?? 'irsa-system';
-  if (namespace.length > 63 || !DNS_1123_LABEL.test(namespace)) {
+  if (!isDns1123Label(namespace)) {
     throw new IrsaError(
       'FLAG_INVALID',
       `--namespace "${namespace}" is not a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters).`,

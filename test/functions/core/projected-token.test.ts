@@ -41,10 +41,10 @@ describe('buildProjectedTokenClaims (the claims kube-apiserver puts in a project
 
   it('refuses names Kubernetes would refuse, and an empty audience list', () => {
     expect(() => assertServiceAccountName('Team_A', 'app')).toThrow(
-      expect.objectContaining({ code: 'NAME_INVALID' }),
+      expect.objectContaining({ code: 'NAMESPACE_INVALID' }),
     );
     expect(() => assertServiceAccountName('team-a', 'a:b')).toThrow(
-      expect.objectContaining({ code: 'NAME_INVALID' }),
+      expect.objectContaining({ code: 'SERVICE_ACCOUNT_INVALID' }),
     );
     expect(() => buildProjectedTokenClaims({ ...input, audiences: [] })).toThrow(
       expect.objectContaining({ code: 'TOKEN_AUDIENCE_MISSING' }),

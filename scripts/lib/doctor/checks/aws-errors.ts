@@ -1,4 +1,8 @@
-/** Classifies AWS SDK failures for doctor: missing credentials and denied calls SKIP, the rest FAIL. */
+/**
+ * Classifies AWS SDK failures for doctor and audit: missing credentials and denied calls SKIP, the
+ * rest FAIL. The error is read by the tree's one AWS-error reader (functions/adapters/aws/aws-errors.ts).
+ */
+import { awsErrorName } from '#adapters/aws/aws-errors.ts';
 
 const NO_CREDENTIALS =
   /CredentialsProviderError|ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/;
@@ -6,7 +10,7 @@ const DENIED = /AccessDenied|UnauthorizedOperation|AuthorizationError/;
 
 /** `credentials`, `denied` or `other`, from the SDK error's name. */
 export function awsErrorKind(error: unknown): 'credentials' | 'denied' | 'other' {
-  const name = error instanceof Error ? error.name : '';
+  const name = awsErrorName(error) ?? '';
   if (NO_CREDENTIALS.test(name)) return 'credentials';
   if (DENIED.test(name)) return 'denied';
   return 'other';

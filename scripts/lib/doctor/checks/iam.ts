@@ -2,7 +2,9 @@
  * IAM OIDC provider: STS looks the token's `iss` up among the account's providers (the URL stored
  * without `https://`, compared exactly) and then requires the token's `aud` in its client IDs.
  */
+
 import { GetOpenIDConnectProviderCommand, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
+import { isAwsError } from '#adapters/aws/aws-errors.ts';
 import { issuerHostPath } from '#core/issuer.ts';
 import { type CheckResult, type DoctorContext, result } from '../types.ts';
 import { awsErrorKind, awsErrorText } from './aws-errors.ts';
@@ -107,7 +109,7 @@ export async function checkIamProvider(ctx: DoctorContext): Promise<CheckResult[
         'Use credentials allowed iam:ListOpenIDConnectProviders and iam:GetOpenIDConnectProvider.',
       );
     }
-    if (error instanceof Error && error.name === 'NoSuchEntityException') {
+    if (isAwsError(error, ['NoSuchEntityException'])) {
       return [
         result(
           'iam.provider',

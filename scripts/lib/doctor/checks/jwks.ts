@@ -31,13 +31,16 @@ export async function checkJwks(ctx: DoctorContext): Promise<CheckResult[]> {
   if (ctx.jwksUrl === undefined)
     return skipped('skipped: no usable jwks_uri from the discovery document', 'fetch');
   const url = ctx.jwksUrl;
+  const fetchTitle = url.startsWith('http:')
+    ? 'JWKS served (local mode: plain http on loopback, no TLS), no redirect'
+    : T.fetch;
   const response = await ctx.deps.fetch(url);
   const problem = describeFetchProblem(response);
   if (problem !== undefined) {
     return [
       result(
         'jwks.fetch',
-        T.fetch,
+        fetchTitle,
         'FAIL',
         `${url}: ${problem}; STS answers "Couldn't retrieve verification key from your identity provider"`,
         'Publish the JWKS at the jwks_uri (HTTP 200, public CA certificate, no redirect).',
@@ -45,7 +48,7 @@ export async function checkJwks(ctx: DoctorContext): Promise<CheckResult[]> {
       ...skipped('skipped: no JWKS', 'parse'),
     ];
   }
-  const lines = [result('jwks.fetch', T.fetch, 'PASS', `${url} (HTTP 200)`)];
+  const lines = [result('jwks.fetch', fetchTitle, 'PASS', `${url} (HTTP 200)`)];
   let doc: unknown;
   try {
     doc = JSON.parse(response.body);

@@ -3,7 +3,9 @@
  * `evaluateTrustPolicy` against the token's claims: Federated principal = the provider ARN, and
  * the StringEquals/StringLike conditions on `<issuer host/path>:sub` and `:aud`.
  */
+
 import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { isAwsError } from '#adapters/aws/aws-errors.ts';
 import { evaluateTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
 import { type CheckResult, type DoctorContext, result } from '../types.ts';
 import { awsErrorKind, awsErrorText } from './aws-errors.ts';
@@ -69,7 +71,7 @@ export async function checkTrustPolicy(ctx: DoctorContext): Promise<CheckResult[
         `not allowed to read the role (${awsErrorText(error)})`,
         'Use credentials allowed iam:GetRole.',
       );
-    const missing = error instanceof Error && error.name === 'NoSuchEntityException';
+    const missing = isAwsError(error, ['NoSuchEntityException']);
     return [
       result(
         'trust.role',

@@ -23,6 +23,10 @@ const ISSUER = 'https://oidc.example.com/c1';
 const ROLE_ARN = 'arn:aws:iam::111122223333:role/web';
 const json = (status: number, body: unknown): KubeResponse => ({ status, body: JSON.stringify(body) });
 
+const WEBHOOKS = 'GET /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations';
+const SLICES =
+  'GET /apis/discovery.k8s.io/v1/namespaces/irsa-system/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dpod-identity-webhook';
+
 function clusterResponses(overrides: Record<string, KubeResponse> = {}) {
   return {
     'GET /.well-known/openid-configuration': json(200, JSON.parse(documents(ISSUER).discovery)),
@@ -31,6 +35,7 @@ function clusterResponses(overrides: Record<string, KubeResponse> = {}) {
       200,
       recorded('kube-webhooks.json'),
     ),
+    [SLICES]: json(200, recorded('kube-endpointslices.json')),
     'GET /api/v1/namespaces/apps/serviceaccounts/web': json(200, recorded('kube-serviceaccount.json')),
     ...overrides,
   };
@@ -95,6 +100,41 @@ describe('cluster checks', () => {
     });
   });
 
+  it('fail the webhook with an empty caBundle, or when its service has no ready endpoint', async () => {
+    const hooks = recorded<{ items: Array<{ webhooks: Array<{ clientConfig: { caBundle?: string } }> }> }>(
+      'kube-webhooks.json',
+    );
+    const empty = structuredClone(hooks);
+    const hook = empty.items[1]?.webhooks[0];
+    if (hook !== undefined) hook.clientConfig.caBundle = '';
+    let lines = await cluster({ [WEBHOOKS]: json(200, empty) });
+    expect(line(lines, 'cluster.webhook')).toMatchObject({
+      status: 'FAIL',
+      detail: expect.stringContaining('empty caBundle'),
+      fix: expect.stringContaining('cert-manager'),
+    });
+    const notReady = recorded<{ items: Array<{ endpoints: Array<{ conditions: { ready: boolean } }> }> }>(
+      'kube-endpointslices.json',
+    );
+    const endpoint = notReady.items[0]?.endpoints[0];
+    if (endpoint !== undefined) endpoint.conditions.ready = false;
+    for (const slices of [notReady, { kind: 'EndpointSliceList', items: [] }]) {
+      lines = await cluster({ [SLICES]: json(200, slices) });
+      expect(line(lines, 'cluster.webhook')).toMatchObject({
+        status: 'FAIL',
+        detail: expect.stringContaining('irsa-system/pod-identity-webhook'),
+        fix: expect.stringContaining('kubectl -n irsa-system describe deployment pod-identity-webhook'),
+      });
+      expect(line(lines, 'cluster.webhook').detail).toContain('no ready endpoint');
+    }
+    lines = await cluster({ [SLICES]: json(403, { message: 'endpointslices is forbidden' }) });
+    expect(line(lines, 'cluster.webhook')).toMatchObject({
+      status: 'SKIP',
+      detail: expect.stringContaining('needs RBAC list on endpointslices'),
+    });
+    expect(line(await cluster(), 'cluster.webhook').detail).toContain('1 ready endpoint');
+  });
+
   it('fail a service account without the role annotation, or annotated with another role', async () => {
     let lines = await cluster({
       'GET /api/v1/namespaces/apps/serviceaccounts/web': json(
@@ -142,7 +182,7 @@ describe('token.source', () => {
     });
   });
 
-  it('fails when RBAC forbids the TokenRequest, and when the token file is missing', async () => {
+  it('skips when RBAC forbids the TokenRequest (naming the rule), and fails when the token file is missing', async () => {
     const kube = fakeKube({
       'POST /api/v1/namespaces/apps/serviceaccounts/web/token': json(
         403,
@@ -155,8 +195,8 @@ describe('token.source', () => {
       { kube },
     );
     expect(line(await checkTokenSource(ctx), 'token.source')).toMatchObject({
-      status: 'FAIL',
-      detail: expect.stringContaining('forbidden'),
+      status: 'SKIP',
+      detail: expect.stringContaining('needs RBAC create on serviceaccounts/token in namespace apps'),
     });
     const file = context({ tokenFile: '/nope' }, offlineDeps(fakeFetch({})));
     expect(line(await checkTokenSource(file), 'token.source')).toMatchObject({

@@ -54,6 +54,15 @@ describe('state location', () => {
     expect(code(() => parseSyncTarget(undefined, 'kubeadm'))).toBe('FLAG_INVALID');
     expect(code(() => parseSyncTarget('prod', 'talos'))).toBe('FLAG_INVALID');
   });
+
+  it("--cluster follows the stack's cluster-name rule (a name no stack can have is refused here)", () => {
+    // Accepted before (the CLI had its own, looser rule); every Decrypt would then fail with the
+    // wrong encryption context instead of a clear flag error.
+    for (const name of ['prod.eu', 'prod_eu', 'x'.repeat(64)]) {
+      expect(code(() => parseSyncTarget(name, 'none'))).toBe('FLAG_INVALID');
+    }
+    expect(parseSyncTarget('Prod-EU-1', 'none').cluster).toBe('Prod-EU-1');
+  });
 });
 
 describe('systemd units', () => {

@@ -169,8 +169,11 @@ describe('extra public keys', () => {
 });
 
 describe('backends', () => {
-  it('kms: keyset from the S3 object named by --state, signatures from KMS', () => {
-    const backend = kmsBackend({ state: 's3://irsa-state-prod/clusters/a/keyset.json', region: 'eu-west-1' });
+  it('kms: keyset from the S3 object named by --state, signatures from KMS', async () => {
+    const backend = await kmsBackend({
+      state: 's3://irsa-state-prod/clusters/a/keyset.json',
+      region: 'eu-west-1',
+    });
     expect(backend.describe).toBe('s3://irsa-state-prod/clusters/a/keyset.json');
     expect(backend.source).toBeInstanceOf(S3KeysetStore);
     expect(backend.signer).toBeInstanceOf(KmsSigner);
