@@ -13,6 +13,7 @@ import type { SignerBackend } from '../lib/signer/backends.ts';
 import { parseStateUrl, resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
 import type { ServeFlags } from '../lib/signer/install.ts';
+import type { InstallFlags } from '../lib/signer/install-run.ts';
 import { jsonLog, type LogLevel } from '../lib/signer/log.ts';
 import { defaultBin, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from '../lib/signer/paths.ts';
 import type { Signer } from '../lib/signer/run.ts';
@@ -178,15 +179,8 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
   await signer.close();
 }
 
-interface InstallOptions extends ServeOptions {
+interface InstallOptions extends ServeOptions, InstallFlags {
   distro: string;
-  write?: string | boolean;
-  staticPod?: boolean;
-  image?: string;
-  bin: string;
-  user: string;
-  dryRun?: boolean;
-  backupDir: string;
 }
 
 async function install(opts: InstallOptions, io: Io): Promise<void> {
@@ -198,53 +192,8 @@ async function install(opts: InstallOptions, io: Io): Promise<void> {
     );
   }
   const { flags } = parseServeFlags(opts);
-  const { renderStaticPod, renderSystemdUnit, writeInstallFile } = await import('../lib/signer/install.ts');
-  let content: string;
-  if (opts.staticPod) {
-    if (opts.image === undefined) {
-      throw new IrsaError(
-        'FLAG_MISSING',
-        '--static-pod needs --image <image with irsa-anywhere>.',
-        'Pass --image, e.g. --image registry.example.com/irsa-anywhere:0.1.0.',
-      );
-    }
-    content = renderStaticPod(flags, { image: opts.image });
-  } else {
-    // systemd refuses a unit whose ExecStart is not an absolute path.
-    if (!opts.bin.startsWith('/')) {
-      throw new IrsaError(
-        'FLAG_INVALID',
-        `--bin ${opts.bin} is not an absolute path; systemd refuses a relative ExecStart.`,
-        'Pass --bin with an absolute path, e.g. --bin /usr/local/bin/irsa-anywhere.',
-      );
-    }
-    content = renderSystemdUnit(flags, { bin: opts.bin, user: opts.user });
-  }
-  if (opts.write === undefined) {
-    io.out(content);
-    return;
-  }
-  const path =
-    typeof opts.write === 'string' ? opts.write : opts.staticPod ? STATIC_POD_PATH : SYSTEMD_UNIT_PATH;
-  const result = await writeInstallFile(path, content, {
-    dryRun: opts.dryRun === true,
-    backupDir: opts.backupDir,
-  });
-  if (!result.changed) {
-    io.out(`${path}: unchanged`);
-    return;
-  }
-  if (opts.dryRun) {
-    io.out(result.diff);
-    io.out(`${path}: would change (dry run, nothing written)`);
-    return;
-  }
-  io.out(
-    `${path}: written${result.backup === undefined ? '' : ` (previous version kept in ${result.backup})`}`,
-  );
-  if (!opts.staticPod) {
-    io.out('next: systemctl daemon-reload && systemctl enable --now irsa-anywhere-signer.service');
-  }
+  const { runInstall } = await import('../lib/signer/install-run.ts');
+  await runInstall(io, flags, opts);
 }
 
 export const register: Register = (program, io, setExit) => {
@@ -278,6 +227,11 @@ export const register: Register = (program, io, setExit) => {
       '--write [path]',
       `write the file (default ${SYSTEMD_UNIT_PATH}, or ${STATIC_POD_PATH} with --static-pod)`,
     )
+    .option(
+      '--apiserver-manifest <path>',
+      `kube-apiserver static pod whose --service-account-key-file files become --extra-public-key (default /etc/kubernetes/manifests/kube-apiserver.yaml)`,
+    )
+    .option('--no-extra-public-keys', 'do not add the key files of the kube-apiserver manifest')
     .option('--static-pod', 'a static pod manifest instead of a systemd unit')
     .option('--image <image>', 'with --static-pod: a container image that has irsa-anywhere')
     .option('--bin <path>', 'path of irsa-anywhere on the node', defaultBin())
