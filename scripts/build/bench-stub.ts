@@ -10,7 +10,9 @@ import { runCommand } from '../lib/cli-support.ts';
 export const register: Register = (program, io, setExit) => {
   program
     .command('bench')
-    .description('Run the benchmarks (from a git checkout: npm ci && npm run bench).')
+    .description(
+      'Measure the signer (warm CPU per call, KMS-shaped load), the kms backend, CLI start, Lambda bundles and steady-state AWS requests against their floors and targets (run from the repository; see docs/benchmarks.md).',
+    )
     .allowUnknownOption()
     .action(async () => {
       setExit(

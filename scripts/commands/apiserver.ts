@@ -33,6 +33,7 @@ interface ConfigureFlags {
   dryRun?: boolean;
   json?: boolean;
   skipPreflight?: boolean;
+  allowDroppingOldTokens?: boolean;
 }
 
 interface RollbackFlags {
@@ -68,6 +69,11 @@ export const register: Register = (program: Command, io: Io, setExit) => {
     .addOption(dryRunOption('print the diff and change nothing'))
     .addOption(jsonOption('print the result as JSON'))
     .option('--skip-preflight', 'do not check that the signer socket or key files exist')
+    .option(
+      '--allow-dropping-old-tokens',
+      'kms mode: remove --service-account-key-file without checking that the running signer serves those ' +
+        'keys (signer --extra-public-key); tokens they signed stop verifying',
+    )
     .action(async (flags: ConfigureFlags) => {
       setExit(
         await runCommand(
@@ -96,6 +102,7 @@ export const register: Register = (program: Command, io: Io, setExit) => {
               dryRun: flags.dryRun === true,
               json: flags.json === true,
               skipPreflight: flags.skipPreflight === true,
+              allowDroppingOldTokens: flags.allowDroppingOldTokens === true,
               now: () => new Date(),
             });
           },

@@ -13,10 +13,13 @@ import type { SignerBackend } from '../lib/signer/backends.ts';
 import { resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
 import type { ServeFlags } from '../lib/signer/install.ts';
+import type { InstallFlags } from '../lib/signer/install-run.ts';
 import { jsonLog, type LogLevel } from '../lib/signer/log.ts';
 import { defaultBin, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from '../lib/signer/paths.ts';
+import type { Signer } from '../lib/signer/run.ts';
 import { DEFAULT_SOCKET, parseSocket } from '../lib/signer/socket.ts';
 import { parseStateUrl } from '../lib/state-url.ts';
+import { startProgress, terminalFor } from '../lib/terminal.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -141,34 +144,44 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
     opts.metricsAddress === undefined
       ? undefined
       : parseMetricsAddress(opts.metricsAddress, opts.metricsAllowRemote === true);
-  const log = jsonLog({ minLevel: opts.logLevel as LogLevel, write: (line) => io.err(line) });
-  const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
-  // A local directory whose active key file is gone would answer "listening" and fail every Sign.
-  if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
-  const { startSigner } = await import('../lib/signer/run.ts');
-  const stopping = shutdownSignal();
-  const signer = await startSigner({
-    socket: flags.socket,
-    backend: await backendFor(flags),
-    settings,
-    extraKeys,
-    log,
-    ...(metrics === undefined ? {} : { metrics }),
+  // On a TTY, a progress line while the keys load (KMS, S3); erased before the first log line.
+  const progress = startProgress(
+    terminalFor(io).stderr,
+    `starting the signer (${flags.backend} backend: loading keys)`,
+  );
+  const log = jsonLog({
+    minLevel: opts.logLevel as LogLevel,
+    write: (line) => {
+      progress.done();
+      io.err(line);
+    },
   });
+  let stopping: Promise<NodeJS.Signals>;
+  let signer: Signer;
+  try {
+    const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
+    // A local directory whose active key file is gone would answer "listening" and fail every Sign.
+    if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
+    const { startSigner } = await import('../lib/signer/run.ts');
+    stopping = shutdownSignal();
+    signer = await startSigner({
+      socket: flags.socket,
+      backend: await backendFor(flags),
+      settings,
+      extraKeys,
+      log,
+      ...(metrics === undefined ? {} : { metrics }),
+    });
+  } finally {
+    progress.done();
+  }
   const signal = await stopping;
   log.log('info', 'stopping', { signal });
   await signer.close();
 }
 
-interface InstallOptions extends ServeOptions {
+interface InstallOptions extends ServeOptions, InstallFlags {
   distro: string;
-  write?: string | boolean;
-  staticPod?: boolean;
-  image?: string;
-  bin: string;
-  user: string;
-  dryRun?: boolean;
-  backupDir: string;
 }
 
 async function install(opts: InstallOptions, io: Io): Promise<void> {
@@ -180,53 +193,8 @@ async function install(opts: InstallOptions, io: Io): Promise<void> {
     );
   }
   const { flags } = parseServeFlags(opts);
-  const { renderStaticPod, renderSystemdUnit, writeInstallFile } = await import('../lib/signer/install.ts');
-  let content: string;
-  if (opts.staticPod) {
-    if (opts.image === undefined) {
-      throw new IrsaError(
-        'FLAG_MISSING',
-        '--static-pod needs --image <image with irsa-anywhere>.',
-        'Pass --image, e.g. --image registry.example.com/irsa-anywhere:0.1.0.',
-      );
-    }
-    content = renderStaticPod(flags, { image: opts.image });
-  } else {
-    // systemd refuses a unit whose ExecStart is not an absolute path.
-    if (!opts.bin.startsWith('/')) {
-      throw new IrsaError(
-        'FLAG_INVALID',
-        `--bin ${opts.bin} is not an absolute path; systemd refuses a relative ExecStart.`,
-        'Pass --bin with an absolute path, e.g. --bin /usr/local/bin/irsa-anywhere.',
-      );
-    }
-    content = renderSystemdUnit(flags, { bin: opts.bin, user: opts.user });
-  }
-  if (opts.write === undefined) {
-    io.out(content);
-    return;
-  }
-  const path =
-    typeof opts.write === 'string' ? opts.write : opts.staticPod ? STATIC_POD_PATH : SYSTEMD_UNIT_PATH;
-  const result = await writeInstallFile(path, content, {
-    dryRun: opts.dryRun === true,
-    backupDir: opts.backupDir,
-  });
-  if (!result.changed) {
-    io.out(`${path}: unchanged`);
-    return;
-  }
-  if (opts.dryRun) {
-    io.out(result.diff);
-    io.out(`${path}: would change (dry run, nothing written)`);
-    return;
-  }
-  io.out(
-    `${path}: written${result.backup === undefined ? '' : ` (previous version kept in ${result.backup})`}`,
-  );
-  if (!opts.staticPod) {
-    io.out('next: systemctl daemon-reload && systemctl enable --now irsa-anywhere-signer.service');
-  }
+  const { runInstall } = await import('../lib/signer/install-run.ts');
+  await runInstall(io, flags, opts);
 }
 
 export const register: Register = (program, io, setExit) => {
@@ -260,6 +228,11 @@ export const register: Register = (program, io, setExit) => {
       '--write [path]',
       `write the file (default ${SYSTEMD_UNIT_PATH}, or ${STATIC_POD_PATH} with --static-pod)`,
     )
+    .option(
+      '--apiserver-manifest <path>',
+      `kube-apiserver static pod whose --service-account-key-file files become --extra-public-key (default /etc/kubernetes/manifests/kube-apiserver.yaml)`,
+    )
+    .option('--no-extra-public-keys', 'do not add the key files of the kube-apiserver manifest')
     .option('--static-pod', 'a static pod manifest instead of a systemd unit')
     .option('--image <image>', 'with --static-pod: a container image that has irsa-anywhere')
     .option('--bin <path>', 'path of irsa-anywhere on the node', defaultBin())

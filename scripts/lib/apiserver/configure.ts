@@ -8,6 +8,13 @@ import { IrsaError } from '#core/errors.ts';
 import type { Io } from '../cli-support.ts';
 import { changeFiles, readConfig, rollbackFile } from '../file-change.ts';
 import { planApiserver } from './index.ts';
+import {
+  droppedKeyFiles,
+  oldKeysNotServed,
+  oldKeysOf,
+  servedByFetchKeys,
+  signerNotAnswering,
+} from './old-keys.ts';
 import { keyFilePaths } from './settings.ts';
 import { type ApiserverSettings, type Change, DEFAULT_FILES, type Distro, describeChange } from './types.ts';
 
@@ -24,6 +31,8 @@ export interface ConfigureOptions {
   json: boolean;
   /** Skip the checks that the signer socket or the key files exist. */
   skipPreflight: boolean;
+  /** kms mode: drop the old key files without asking the signer whether it serves them. */
+  allowDroppingOldTokens?: boolean;
   now: () => Date;
 }
 
@@ -35,6 +44,8 @@ export interface ConfigureReport {
   changed: boolean;
   changes: Change[];
   notes: string[];
+  /** Things done on the operator's explicit say-so that break something (printed on stderr). */
+  warnings: string[];
   backup?: string;
   diff?: string;
   text?: string;
@@ -58,14 +69,23 @@ async function exists(path: string, socket = false): Promise<boolean> {
   }
 }
 
+/** What the preflight learned, for the report. */
+interface PreflightReport {
+  notes: string[];
+  warnings: string[];
+}
+
 /**
  * Refuses to point a running kube-apiserver at a signer or key files that are not there: it would not
- * start again. key-sync writes the keys first, then calls the planner itself.
+ * start again. key-sync writes the keys first, then calls the planner itself. Read-only, so it runs
+ * in a dry run too.
  */
-async function preflight(options: ConfigureOptions): Promise<void> {
-  if (options.skipPreflight || options.dryRun || !ON_NODE.has(options.distro)) return;
+async function preflight(options: ConfigureOptions, changes: readonly Change[]): Promise<PreflightReport> {
+  const report: PreflightReport = { notes: [], warnings: [] };
+  if (!ON_NODE.has(options.distro)) return report;
   const { settings } = options;
   if (
+    !options.skipPreflight &&
     settings.mode === 'kms' &&
     !settings.signerSocket.startsWith('@') &&
     !(await exists(settings.signerSocket, true))
@@ -76,7 +96,7 @@ async function preflight(options: ConfigureOptions): Promise<void> {
       'Start `irsa-anywhere signer` on this node first (or pass --skip-preflight if it starts with kube-apiserver).',
     );
   }
-  if (settings.mode === 'file') {
+  if (!options.skipPreflight && settings.mode === 'file') {
     const { signingKey, verification } = keyFilePaths(settings);
     const missing = [];
     for (const path of [signingKey, verification]) if (!(await exists(path))) missing.push(path);
@@ -88,6 +108,47 @@ async function preflight(options: ConfigureOptions): Promise<void> {
       );
     }
   }
+  if (settings.mode === 'kms') await checkOldKeys(options, droppedKeyFiles(changes), report);
+  return report;
+}
+
+/**
+ * kms mode removes `--service-account-key-file`: afterwards only the signer's FetchKeys keys verify
+ * tokens. Asks the running signer and refuses to drop a key it does not serve.
+ */
+async function checkOldKeys(
+  options: ConfigureOptions,
+  files: string[],
+  report: PreflightReport,
+): Promise<void> {
+  if (files.length === 0) return;
+  const socket = options.settings.signerSocket;
+  if (options.allowDroppingOldTokens === true) {
+    report.warnings.push(
+      `--allow-dropping-old-tokens: tokens signed by ${files.join(', ')} stop verifying once kube-apiserver ` +
+        'restarts (the signer was not asked whether it serves them).',
+    );
+    return;
+  }
+  const old = (await Promise.all(files.map(oldKeysOf))).flat();
+  const { connectSigner } = await import('../signer/client.ts');
+  const client = connectSigner(socket, 'v1', 5_000);
+  let fetched: Awaited<ReturnType<typeof client.fetchKeys>>;
+  try {
+    fetched = await client.fetchKeys();
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'no answer';
+    throw signerNotAnswering(socket, files, reason);
+  } finally {
+    client.close();
+  }
+  const { served, missing } = servedByFetchKeys(old, fetched);
+  if (missing.length > 0) throw oldKeysNotServed(socket, missing);
+  for (const key of served) {
+    report.notes.push(
+      `the signer at ${socket} serves the key of ${key.file} (kid ${key.kid}): tokens it signed keep verifying.`,
+    );
+  }
 }
 
 function printReport(io: Io, report: ConfigureReport, json: boolean): void {
@@ -95,6 +156,7 @@ function printReport(io: Io, report: ConfigureReport, json: boolean): void {
     io.out(JSON.stringify(report, null, 2));
     return;
   }
+  for (const warning of report.warnings) io.err(`warning: ${warning}`);
   if (report.file === null && report.text !== undefined) {
     // Printed config: the YAML alone on stdout, so it can be redirected to a file.
     io.out(report.text);
@@ -126,6 +188,7 @@ export async function runConfigure(io: Io, options: ConfigureOptions): Promise<C
       changed: true,
       changes: plan.changes,
       notes: plan.notes,
+      warnings: [],
       text: plan.text,
     };
     printReport(io, report, options.json);
@@ -133,17 +196,20 @@ export async function runConfigure(io: Io, options: ConfigureOptions): Promise<C
   }
   const current = await readConfig(file, options.distro !== 'kubeadm');
   const plan = planApiserver(options.distro, current ?? '', options.settings);
+  const checked =
+    plan.text === current ? { notes: [], warnings: [] } : await preflight(options, plan.changes);
   const [result] = await changeFiles(
     [{ path: file, content: plan.text, write: { mode: modeFor(options.distro) } }],
-    {
-      dryRun: options.dryRun,
-      backupDir: options.backupDir,
-      now: options.now(),
-      preflight: () => preflight(options),
-    },
+    { dryRun: options.dryRun, backupDir: options.backupDir, now: options.now() },
   );
   const changed = result?.changed === true;
-  const report: ConfigureReport = { ...base, changed, changes: plan.changes, notes: plan.notes };
+  const report: ConfigureReport = {
+    ...base,
+    changed,
+    changes: plan.changes,
+    notes: [...plan.notes, ...checked.notes],
+    warnings: checked.warnings,
+  };
   if (changed && options.dryRun) report.diff = result?.diff ?? '';
   if (result?.backup !== undefined) report.backup = result.backup;
   printReport(io, report, options.json);

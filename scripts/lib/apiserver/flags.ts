@@ -223,8 +223,10 @@ export function planFlags(input: FlagPlanInput): FlagPlan {
     if (removed.length > 0) {
       notes.push(
         `Removed the key-file flags (${removed.join(', ')}): kube-apiserver cannot combine them with the ` +
-          'signing endpoint. Tokens those keys signed stop verifying once kube-apiserver restarts; kubelet ' +
-          'refreshes projected tokens, but long-lived Secret-based tokens must be recreated.',
+          'signing endpoint, and from its restart on only the keys the signer serves verify tokens. Tokens ' +
+          `the old keys signed keep verifying only if the signer runs with --extra-public-key <file> for ` +
+          `each old --${FLAG.keyFile} (\`signer install\` adds them by default; on the node, \`apiserver ` +
+          'configure` checks this before writing).',
       );
     }
     apply(FLAG.endpoint, [settings.signerSocket]);

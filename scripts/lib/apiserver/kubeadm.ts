@@ -5,7 +5,7 @@
 import { type Document, isMap, isScalar, isSeq, type YAMLMap, YAMLSeq } from 'yaml';
 import { IrsaError } from '#core/errors.ts';
 import { StringSeqArgs } from './arg-store.ts';
-import { planFlags } from './flags.ts';
+import { FLAG, planFlags } from './flags.ts';
 import { ensurePodMount, wantedMount } from './mounts.ts';
 import type { ApiserverSettings, Change, PlanResult } from './types.ts';
 import { parseKubeVersion, versionFromImage } from './version.ts';
@@ -41,8 +41,11 @@ export function findApiserverContainer(doc: Document): { spec: YAMLMap; containe
   });
   const container = matches[0];
   if (container === undefined || matches.length > 1) {
+    const names = containers.items.map((c) => (isMap(c) ? String(c.get('name') ?? '?') : '?'));
     throw notApiserverPod(
-      matches.length > 1 ? 'has more than one kube-apiserver container' : 'has no kube-apiserver container',
+      matches.length > 1
+        ? 'has more than one kube-apiserver container'
+        : `has no kube-apiserver container (it runs ${names.join(', ') || 'nothing'}: not kube-apiserver)`,
     );
   }
   const command = container.get('command', true);
@@ -53,16 +56,37 @@ export function findApiserverContainer(doc: Document): { spec: YAMLMap; containe
   throw notApiserverPod('has a kube-apiserver container without a command or args list');
 }
 
-/** Plans the static pod edit. Pure: text in, text out. */
-export function planKubeadmManifest(text: string, settings: ApiserverSettings): PlanResult {
+/** The one YAML document of a static pod manifest, or throws. */
+function singleDocument(text: string): { docs: Document[]; doc: Document } {
   const docs = parseDocuments(text, WHERE);
   const nonEmpty = docs.filter((d) => d.contents !== null);
   const doc = nonEmpty[0];
   if (doc === undefined || nonEmpty.length > 1) {
     throw notApiserverPod(doc === undefined ? 'is empty' : 'holds more than one YAML document');
   }
+  return { docs, doc };
+}
+
+/** The `--service-account-key-file` values of a kube-apiserver static pod manifest. Pure. */
+export function listedKeyFiles(text: string): string[] {
+  const { doc } = singleDocument(text);
+  const { args } = findApiserverContainer(doc);
+  return new StringSeqArgs(doc, args, WHERE, { dashes: 'required', newPrefix: '--' }).get(FLAG.keyFile);
+}
+
+/** Plans the static pod edit. Pure: text in, text out. */
+export function planKubeadmManifest(text: string, settings: ApiserverSettings): PlanResult {
+  const { docs, doc } = singleDocument(text);
   const { spec, container, args } = findApiserverContainer(doc);
   const image = stringField(container, 'image');
+  if (image === undefined && settings.kubernetesVersion === undefined) {
+    // kubelet cannot run it either, and kms mode depends on the version (gate, or refused before 1.32).
+    throw new IrsaError(
+      'APISERVER_VERSION_UNKNOWN',
+      `${WHERE}: the kube-apiserver container has no image:, so the Kubernetes version cannot be told.`,
+      'Pass --kubernetes-version (the version kube-apiserver runs, e.g. v1.34.1), or pass --file with the real manifest.',
+    );
+  }
   const version =
     settings.kubernetesVersion !== undefined
       ? parseKubeVersion(settings.kubernetesVersion)

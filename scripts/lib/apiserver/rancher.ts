@@ -8,7 +8,7 @@ import { IrsaError } from '#core/errors.ts';
 import { StringSeqArgs } from './arg-store.ts';
 import { planFlags } from './flags.ts';
 import { isUnder, wantedMount } from './mounts.ts';
-import type { ApiserverSettings, Change, PlanResult } from './types.ts';
+import { type ApiserverSettings, type Change, DEFAULT_FILES, type PlanResult } from './types.ts';
 import { parseKubeVersion } from './version.ts';
 import { parseSingleDocument, renderSingleDocument } from './yaml-doc.ts';
 
@@ -39,6 +39,17 @@ export function planRancherConfig(
       'APISERVER_CONFIG_INVALID',
       `${where} is not a YAML map of settings.`,
       `Pass --file with the ${distro} config.yaml.`,
+    );
+  }
+  // A Kubernetes object (an etcd or kube-apiserver Pod, ...) is a map too, but k3s and RKE2 have no
+  // `kind` or `apiVersion` setting: editing it would "succeed" and change nothing that runs.
+  if (root.has('kind') || root.has('apiVersion')) {
+    const kind = String(root.get('kind') ?? 'object');
+    const name = root.getIn(['metadata', 'name']);
+    throw new IrsaError(
+      'APISERVER_CONFIG_INVALID',
+      `${where}: the file is a Kubernetes ${kind}${name === undefined ? '' : ` "${String(name)}"`} manifest, not a ${distro} config.yaml (no kube-apiserver-arg to set).`,
+      `Pass --file with the ${distro} config.yaml (default ${DEFAULT_FILES[distro]}), or pick the right --distro.`,
     );
   }
   const seq = argList(doc.createNode.bind(doc), root, 'kube-apiserver-arg', where);

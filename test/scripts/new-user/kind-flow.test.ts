@@ -108,6 +108,8 @@ describe('7. the kind + local flow', () => {
       '--file',
       manifest,
       '--skip-preflight',
+      // A fresh laptop cluster: the node's sa.pub stays inside the kind node, nothing old to keep.
+      '--allow-dropping-old-tokens',
       '--backup-dir',
       join(work, 'backups'),
     );
