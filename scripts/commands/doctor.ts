@@ -6,9 +6,11 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
 import { ExitCode, type Io, printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import { type DoctorDeps, type DoctorOptions, KUBECONFIG_FIX } from '../lib/doctor/types.ts';
+import { colourEnabled, type Terminal, terminalFor, withProgress } from '../lib/terminal.ts';
 
 /** The one-line usage printed when doctor is run with nothing to check. */
 export const DOCTOR_USAGE =
@@ -95,11 +97,16 @@ export function doctorOptions(flags: DoctorFlags): DoctorOptions & { region?: st
   return options;
 }
 
-/** Builds the command; `makeDeps` is injected by tests. */
+/**
+ * Builds the command; `makeDeps` is injected by tests, and `terminal` (the TTY behind the output,
+ * for colour and the progress line) is the process's only when `io` is.
+ */
 export function registerDoctor(
   makeDeps: (options: DoctorOptions & { region?: string }) => DoctorDeps | Promise<DoctorDeps>,
+  terminal?: Terminal,
 ): Register {
   return (program: Command, io: Io, setExit) => {
+    const tty = terminal ?? terminalFor(io);
     program
       .command('doctor')
       .description('Check the IRSA chain end to end and say how to fix what is broken.')
@@ -110,7 +117,7 @@ export function registerDoctor(
       .option('--namespace <ns>', 'service account namespace (TokenRequest and annotation checks)')
       .option('--service-account <sa>', 'service account name')
       .option('--kubeconfig <file>', 'check the cluster too, and request a token with the TokenRequest API')
-      .option('--audience <aud>', 'token audience', 'sts.amazonaws.com')
+      .option('--audience <aud>', 'token audience', DEFAULT_AUDIENCE)
       .addOption(regionOption('AWS region of the stack (default: AWS_REGION)'))
       .option('--assume', 'call STS AssumeRoleWithWebIdentity for real')
       .addOption(jsonOption('print the checklist as JSON'))
@@ -126,14 +133,21 @@ export function registerDoctor(
               const { doctorExitCode, formatChecklist, runDoctor, summarize } = await import(
                 '../lib/doctor/runner.ts'
               );
-              const results = await runDoctor(options, await makeDeps(options));
-              if (flags.json === true)
+              const deps = await makeDeps(options);
+              const json = flags.json === true;
+              const results = await withProgress(
+                tty.stderr,
+                'checking',
+                (progress) => runDoctor(options, { ...deps, progress: progress.step }),
+                { quiet: json },
+              );
+              if (json)
                 printJson(io, {
                   ok: doctorExitCode(results) === 0,
                   summary: summarize(results),
                   checks: results,
                 });
-              else io.out(formatChecklist(results));
+              else io.out(formatChecklist(results, colourEnabled(tty.stdout, tty.env)));
               const code = doctorExitCode(results);
               if (code !== 0) throw new ExitCode(code);
             },

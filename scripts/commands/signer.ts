@@ -10,13 +10,16 @@ import { type Io, parseIntFlag, type Register, runCommand, shutdownSignal } from
 import { checkLocalState } from '../lib/local-state.ts';
 import { parseMetricsAddress } from '../lib/metrics/address.ts';
 import type { SignerBackend } from '../lib/signer/backends.ts';
-import { parseStateUrl, resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
+import { resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
 import type { ServeFlags } from '../lib/signer/install.ts';
 import type { InstallFlags } from '../lib/signer/install-run.ts';
 import { jsonLog, type LogLevel } from '../lib/signer/log.ts';
 import { defaultBin, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from '../lib/signer/paths.ts';
+import type { Signer } from '../lib/signer/run.ts';
 import { DEFAULT_SOCKET, parseSocket } from '../lib/signer/socket.ts';
+import { parseStateUrl } from '../lib/state-url.ts';
+import { startProgress, terminalFor } from '../lib/terminal.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -141,20 +144,37 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
     opts.metricsAddress === undefined
       ? undefined
       : parseMetricsAddress(opts.metricsAddress, opts.metricsAllowRemote === true);
-  const log = jsonLog({ minLevel: opts.logLevel as LogLevel, write: (line) => io.err(line) });
-  const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
-  // A local directory whose active key file is gone would answer "listening" and fail every Sign.
-  if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
-  const { startSigner } = await import('../lib/signer/run.ts');
-  const stopping = shutdownSignal();
-  const signer = await startSigner({
-    socket: flags.socket,
-    backend: await backendFor(flags),
-    settings,
-    extraKeys,
-    log,
-    ...(metrics === undefined ? {} : { metrics }),
+  // On a TTY, a progress line while the keys load (KMS, S3); erased before the first log line.
+  const progress = startProgress(
+    terminalFor(io).stderr,
+    `starting the signer (${flags.backend} backend: loading keys)`,
+  );
+  const log = jsonLog({
+    minLevel: opts.logLevel as LogLevel,
+    write: (line) => {
+      progress.done();
+      io.err(line);
+    },
   });
+  let stopping: Promise<NodeJS.Signals>;
+  let signer: Signer;
+  try {
+    const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
+    // A local directory whose active key file is gone would answer "listening" and fail every Sign.
+    if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
+    const { startSigner } = await import('../lib/signer/run.ts');
+    stopping = shutdownSignal();
+    signer = await startSigner({
+      socket: flags.socket,
+      backend: await backendFor(flags),
+      settings,
+      extraKeys,
+      log,
+      ...(metrics === undefined ? {} : { metrics }),
+    });
+  } finally {
+    progress.done();
+  }
   const signal = await stopping;
   log.log('info', 'stopping', { signal });
   await signer.close();

@@ -6,6 +6,7 @@ import { jsonOption } from '../lib/cli-options.ts';
 import { EXIT, ExitCode, parseIntFlag, printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import { faultSuite, overlapOverSeeds } from '../lib/simulate/modes.ts';
 import { runSimulation, type SimulationReport, violations } from '../lib/simulate/simulation.ts';
+import { terminalFor, withProgress } from '../lib/terminal.ts';
 
 interface SimulateOptions {
   years: string;
@@ -33,7 +34,12 @@ type Out = Parameters<Register>[1];
 async function overlap(io: Out, opts: SimulateOptions): Promise<void> {
   const { from, to } = parseSeeds(opts.seeds);
   const days = parseIntFlag('--days', opts.days, 1, 365);
-  const summary = await overlapOverSeeds(from, to, days);
+  const summary = await withProgress(
+    terminalFor(io).stderr,
+    `simulating overlapping runs, seeds ${from}-${to}, ${days} days each`,
+    () => overlapOverSeeds(from, to, days),
+    { quiet: opts.json === true },
+  );
   if (opts.json) printJson(io, summary);
   else {
     io.out(
@@ -50,7 +56,12 @@ async function overlap(io: Out, opts: SimulateOptions): Promise<void> {
 
 /** `--faults`: the fault injection suite; exit 1 on any violation or leftover. */
 async function faults(io: Out, opts: SimulateOptions): Promise<void> {
-  const { examples, ...summary } = await faultSuite();
+  const { examples, ...summary } = await withProgress(
+    terminalFor(io).stderr,
+    'running the fault injection suite',
+    () => faultSuite(),
+    { quiet: opts.json === true },
+  );
   if (opts.json) printJson(io, summary);
   else {
     io.out(
@@ -118,13 +129,19 @@ export const register: Register = (program, io, setExit) => {
             const dir = await mkdtemp(join(tmpdir(), 'irsa-anywhere-simulate-'));
             let report: SimulationReport;
             try {
-              report = await runSimulation({
-                dir,
-                seed,
-                years,
-                revoke: opts.revoke === true,
-                fullRuns: opts.fullRuns === true,
-              });
+              report = await withProgress(
+                terminalFor(io).stderr,
+                `simulating ${years} years of rotation (seed ${seed})`,
+                () =>
+                  runSimulation({
+                    dir,
+                    seed,
+                    years,
+                    revoke: opts.revoke === true,
+                    fullRuns: opts.fullRuns === true,
+                  }),
+                { quiet: opts.json === true },
+              );
             } finally {
               await rm(dir, { recursive: true, force: true });
             }

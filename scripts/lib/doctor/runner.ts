@@ -2,7 +2,8 @@
  * Runs the checks in order (each reads what the earlier ones found) and formats the checklist.
  * Exit code: 0 when nothing FAILs (WARN and SKIP do not fail), 1 otherwise.
  */
-import { DEFAULT_AUDIENCE } from '#core/trust-policy.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
+import { paintStatus } from '../terminal.ts';
 import { checkAlarmTopic } from './checks/alarms.ts';
 import { checkAssume } from './checks/assume.ts';
 import { checkCluster } from './checks/cluster.ts';
@@ -32,6 +33,14 @@ export const CHECKS: ReadonlyArray<(ctx: DoctorContext) => Promise<CheckResult[]
   checkAssume,
 ];
 
+/** `checkIamProvider` -> `iam provider`. */
+function stepLabel(name: string): string {
+  return name
+    .replace(/^check/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+}
+
 /** Runs every check and returns the checklist. A check that throws becomes a FAIL line. */
 export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promise<CheckResult[]> {
   const ctx: DoctorContext = {
@@ -42,6 +51,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
   };
   const results: CheckResult[] = [];
   for (const check of CHECKS) {
+    deps.progress?.(`checking ${stepLabel(check.name)}`);
     try {
       results.push(...(await check(ctx)));
     } catch (error) {
@@ -69,11 +79,14 @@ export function summarize(results: readonly CheckResult[]): Record<CheckResult['
   return counts;
 }
 
-/** The checklist as text: one line per check, the detail, and `fix:` under every WARN and FAIL. */
-export function formatChecklist(results: readonly CheckResult[]): string {
+/**
+ * The checklist as text: one line per check, the detail, and `fix:` under every WARN and FAIL.
+ * With `colour` (a TTY, see scripts/lib/terminal.ts) the status words are coloured.
+ */
+export function formatChecklist(results: readonly CheckResult[], colour = false): string {
   const lines: string[] = [];
   for (const line of results) {
-    lines.push(`${line.status.padEnd(4)}  ${line.id.padEnd(22)}  ${line.title}`);
+    lines.push(`${paintStatus(line.status.padEnd(4), colour)}  ${line.id.padEnd(22)}  ${line.title}`);
     if (line.detail !== '') lines.push(`      ${line.detail}`);
     if (line.fix !== '' && (line.status === 'FAIL' || line.status === 'WARN'))
       lines.push(`      fix: ${line.fix}`);

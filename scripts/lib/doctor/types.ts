@@ -51,6 +51,8 @@ export interface DoctorDeps {
   /** Absent when there are no AWS credentials; `awsUnavailable` then says why. */
   aws?: AwsClients;
   awsUnavailable?: string;
+  /** Told what doctor is checking now, for a progress display (optional). */
+  progress?: (label: string) => void;
   /** Builds a client from a kubeconfig file (only called when `--kubeconfig` is given). */
   kubeClient?: (kubeconfigPath: string) => Promise<KubeClient>;
 }

@@ -49,6 +49,7 @@ export async function checkCluster(ctx: DoctorContext): Promise<CheckResult[]> {
       lines.push(result(step.id, step.title, 'SKIP', skip ?? 'no cluster'));
       continue;
     }
+    ctx.deps.progress?.(`checking ${step.id}`);
     try {
       lines.push(await step.run(ctx, kube));
     } catch (error) {
