@@ -7,7 +7,7 @@
 import { CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE } from './cluster-name.ts';
 import { IrsaError, isIrsaError } from './errors.ts';
 import { validateIssuerUrl } from './issuer.ts';
-import type { KeySpec } from './keyset.ts';
+import { KEY_SPECS, type KeySpec } from './keyset.ts';
 import { DEFAULT_POLICY_INPUT, makePolicy, type PolicyInput, type RotationPolicy } from './policy.ts';
 
 /** kms: asymmetric KMS keys sign. file: KMS-wrapped software keys, installed on the nodes. */
@@ -52,7 +52,6 @@ const POLICY_VARIABLES: Readonly<Record<keyof Omit<PolicyInput, 'keySpec'>, stri
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KMS_KEY_ID = /^[A-Za-z0-9:/_.-]{1,2048}$/;
-const KEY_SPECS: readonly KeySpec[] = ['RSA_2048', 'ECC_NIST_P256'];
 const DECIMAL = /^\d+(\.\d+)?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const STACK_ID =

@@ -19,14 +19,13 @@ import type {
   KeyIntent,
   KeyLocation,
   KeyRecord,
-  KeySpec,
   KeyState,
   Keyset,
   PublishRecord,
   SigningAlg,
 } from './keyset.ts';
-import { ALG_FOR_SPEC } from './keyset.ts';
-import { kidFromSpki } from './kid.ts';
+import { ALG_FOR_SPEC, KEY_SPECS } from './keyset.ts';
+import { isKid, kidFromSpki } from './kid.ts';
 
 /** Largest keyset.json accepted: a real one is a few kilobytes. */
 export const MAX_KEYSET_BYTES = 1_048_576;
@@ -35,9 +34,7 @@ const RESTORE_FIX =
   'Restore the previous version of keyset.json from the versioned state bucket or your backup; never delete it: that would drop live keys.';
 
 const KEY_STATES: readonly KeyState[] = ['pending', 'active', 'retired', 'deleted'];
-const KEY_SPECS = Object.keys(ALG_FOR_SPEC) as KeySpec[];
 const SIGNING_ALGS = Object.values(ALG_FOR_SPEC) as SigningAlg[];
-const KID = /^[A-Za-z0-9_-]{43}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
 
@@ -108,7 +105,7 @@ function optionalTimestamp(obj: Json, name: string, path: string): string | unde
 }
 
 function kid(value: unknown, path: string): string {
-  if (typeof value !== 'string' || !KID.test(value)) {
+  if (typeof value !== 'string' || !isKid(value)) {
     throw corrupt(path, `expected a kid (43 base64url characters), got ${describe(value)}`);
   }
   return value;

@@ -4,8 +4,11 @@
  * live in `keyset-parse.ts`, the lifecycle rules in `planner.ts`.
  */
 
-/** Key specs we create, named as KMS names them. */
-export type KeySpec = 'RSA_2048' | 'ECC_NIST_P256';
+/** Key specs we create, named as KMS names them; the first is the default. */
+export const KEY_SPECS = ['RSA_2048', 'ECC_NIST_P256'] as const;
+
+/** A key spec we create. */
+export type KeySpec = (typeof KEY_SPECS)[number];
 
 /** JWS algorithms our keys sign with. */
 export type SigningAlg = 'RS256' | 'ES256';

@@ -21,3 +21,11 @@ export function kidFromSpki(spkiDer: Uint8Array): string {
   }
   return createHash('sha256').update(spkiDer).digest('base64url');
 }
+
+/** A kid: base64url (no padding) of a SHA-256 digest, so exactly 43 characters. */
+export const KID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** True when `value` has the shape of a kid (see {@link KID_PATTERN}). */
+export function isKid(value: string): boolean {
+  return KID_PATTERN.test(value);
+}

@@ -7,6 +7,9 @@ import { IrsaError } from './errors.ts';
 import { isDns1123Label, isDns1123Subdomain } from './kube-names.ts';
 import { CLOCK_SKEW_SECONDS } from './policy.ts';
 
+/** The audience the pod identity webhook requests, and STS's client ID, by default. */
+export const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
+
 /** Says how an issuer differs from the expected one (trailing slash, case, scheme), for messages. */
 export function describeIssuerDifference(actual: string, expected: string): string {
   if (actual === `${expected}/`) return `"${actual}" has a trailing slash that "${expected}" does not`;
@@ -88,14 +91,14 @@ export function checkAudience(aud: unknown, accepted: readonly string[]): string
     throw new IrsaError(
       'TOKEN_AUDIENCE_MISMATCH',
       'The token has no aud claim (or it is not a string or list of strings).',
-      `Request the token with an audience the IAM OIDC provider lists, e.g. "${accepted[0] ?? 'sts.amazonaws.com'}".`,
+      `Request the token with an audience the IAM OIDC provider lists, e.g. "${accepted[0] ?? DEFAULT_AUDIENCE}".`,
     );
   }
   if (!list.some((item) => accepted.includes(item))) {
     throw new IrsaError(
       'TOKEN_AUDIENCE_MISMATCH',
       `The token's audience ${JSON.stringify(list)} holds none of the accepted ${JSON.stringify(accepted)}.`,
-      `Set the projected token audience (or the webhook's audience annotation) to "${accepted[0] ?? 'sts.amazonaws.com'}", or add the token's audience as a client ID of the IAM OIDC provider.`,
+      `Set the projected token audience (or the webhook's audience annotation) to "${accepted[0] ?? DEFAULT_AUDIENCE}", or add the token's audience as a client ID of the IAM OIDC provider.`,
     );
   }
   return aud as string | string[];

@@ -7,9 +7,8 @@
 import { IrsaError } from './errors.ts';
 import { issuerHostPath } from './issuer.ts';
 import { parseServiceAccountRef } from './kube-names.ts';
+import { DEFAULT_AUDIENCE } from './token-claims.ts';
 
-/** The audience the pod identity webhook requests by default. */
-export const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 /** IAM's hard maximum for a role trust policy (the default quota is 2,048). */
 export const MAX_TRUST_POLICY_LENGTH = 4096;
 

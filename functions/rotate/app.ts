@@ -10,8 +10,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { IrsaError, isIrsaError } from '#core/errors.ts';
-import { activeKey, nextTransition, type RotationRequest } from '#core/planner.ts';
+import { isIrsaError } from '#core/errors.ts';
+import { activeKey, nextTransition } from '#core/planner.ts';
+import { parseRotatePayload } from '#core/rotate-payload.ts';
 import {
   type RotationDeps,
   type RotationStep,
@@ -49,41 +50,8 @@ const WARNING_MESSAGES: Readonly<Record<RotationWarning['type'], string>> = {
     'could not record the keyset journal; the next run may report keyset.json as unexpected',
 };
 
-const KID = /^[A-Za-z0-9_-]{43}$/;
-
-function invalidPayload(problem: string): IrsaError {
-  return new IrsaError(
-    'INVOKE_PAYLOAD_INVALID',
-    `The rotate payload ${problem}.`,
-    'Invoke with {} or a scheduled event, {"now": true} to rotate at once, or {"revoke": "<kid>"} to revoke a key.',
-  );
-}
-
-/**
- * Turns an invocation event into a rotation request. EventBridge events (and `{}`/null) are a
- * scheduled run; otherwise only `now: true` or `revoke: <kid>` are accepted, one at a time.
- */
-export function parseRotateEvent(event: unknown): RotationRequest {
-  if (event === null || event === undefined) return {};
-  if (typeof event !== 'object' || Array.isArray(event)) throw invalidPayload('is not a JSON object');
-  const record = event as Record<string, unknown>;
-  if (typeof record.source === 'string' && 'detail-type' in record) return {}; // EventBridge
-  const keys = Object.keys(record);
-  const unknown = keys.filter((key) => key !== 'now' && key !== 'revoke');
-  if (unknown.length > 0) throw invalidPayload(`has unknown members (${unknown.join(', ')})`);
-  if (keys.length > 1) throw invalidPayload('asks for both now and revoke; pass one');
-  if ('now' in record) {
-    if (record.now !== true) throw invalidPayload('has "now" that is not true');
-    return { rotateNow: true };
-  }
-  if ('revoke' in record) {
-    if (typeof record.revoke !== 'string' || !KID.test(record.revoke)) {
-      throw invalidPayload('has "revoke" that is not a kid (43 base64url characters)');
-    }
-    return { revoke: record.revoke };
-  }
-  return {};
-}
+/** Turns an invocation event into a rotation request (the one payload type: core/rotate-payload.ts). */
+export const parseRotateEvent = parseRotatePayload;
 
 /** What rotate needs: the rotation ports and settings, and its logger and metrics. */
 export interface RotateDeps {

@@ -9,6 +9,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
 import { validateIssuerUrl } from '#core/issuer.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import type { Register } from '../cli.ts';
 import { collectAudit, type TlsPeerFetch } from '../lib/audit/collect.ts';
 import { evaluateAudit } from '../lib/audit/evaluate.ts';
@@ -67,7 +68,7 @@ async function audit(flags: AuditFlags, io: Io, deps: AuditDeps): Promise<void> 
     io.out(auditRbacYaml({ webhookNamespace: flags.webhookNamespace }));
     return;
   }
-  const accepted = flags.audience ?? ['sts.amazonaws.com'];
+  const accepted = flags.audience ?? [DEFAULT_AUDIENCE];
   if (flags.issuer !== undefined) validateIssuerUrl(flags.issuer);
   const kube = await deps.kube(flags.kubeconfig);
   const input = await collectAudit(

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { IrsaError } from '#core/errors.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
 import { ExitCode, type Io, printJson, type Register, runCommand } from '../lib/cli-support.ts';
 import { type DoctorDeps, type DoctorOptions, KUBECONFIG_FIX } from '../lib/doctor/types.ts';
@@ -116,7 +117,7 @@ export function registerDoctor(
       .option('--namespace <ns>', 'service account namespace (TokenRequest and annotation checks)')
       .option('--service-account <sa>', 'service account name')
       .option('--kubeconfig <file>', 'check the cluster too, and request a token with the TokenRequest API')
-      .option('--audience <aud>', 'token audience', 'sts.amazonaws.com')
+      .option('--audience <aud>', 'token audience', DEFAULT_AUDIENCE)
       .addOption(regionOption('AWS region of the stack (default: AWS_REGION)'))
       .option('--assume', 'call STS AssumeRoleWithWebIdentity for real')
       .addOption(jsonOption('print the checklist as JSON'))

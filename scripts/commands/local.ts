@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { localPaths } from '#adapters/local/fs-store.ts';
 import { parseKeySpec, readLocalConfig } from '#adapters/local/local-config.ts';
 import { IrsaError } from '#core/errors.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { buildTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
 import { verifyToken } from '#core/verify-token.ts';
 import { type Io, parseIntFlag, type Register, runCommand, waitForShutdown } from '../lib/cli-support.ts';
@@ -40,13 +41,13 @@ export async function printLocalWelcome(io: Io, dir: string, running: RunningLoc
     dir,
     namespace: 'default',
     serviceAccount: 'demo',
-    audiences: ['sts.amazonaws.com'],
+    audiences: [DEFAULT_AUDIENCE],
     ttlSeconds: 3600,
     now: new Date(),
   });
   const verified = await verifyToken(token, {
     issuer,
-    audiences: ['sts.amazonaws.com'],
+    audiences: [DEFAULT_AUDIENCE],
     now: new Date(),
     fetchJson: (url) => fetchJson(url),
   });

@@ -10,7 +10,7 @@ import { type Io, parseIntFlag, type Register, runCommand, shutdownSignal } from
 import { checkLocalState } from '../lib/local-state.ts';
 import { parseMetricsAddress } from '../lib/metrics/address.ts';
 import type { SignerBackend } from '../lib/signer/backends.ts';
-import { parseStateUrl, resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
+import { resolveSettings, type SignerSettings } from '../lib/signer/config.ts';
 import { loadExtraKeys } from '../lib/signer/extra-keys.ts';
 import type { ServeFlags } from '../lib/signer/install.ts';
 import type { InstallFlags } from '../lib/signer/install-run.ts';
@@ -18,6 +18,7 @@ import { jsonLog, type LogLevel } from '../lib/signer/log.ts';
 import { defaultBin, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from '../lib/signer/paths.ts';
 import type { Signer } from '../lib/signer/run.ts';
 import { DEFAULT_SOCKET, parseSocket } from '../lib/signer/socket.ts';
+import { parseStateUrl } from '../lib/state-url.ts';
 import { startProgress, terminalFor } from '../lib/terminal.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];

@@ -5,42 +5,10 @@ import { assertLocalDir, readLocalConfig } from '#adapters/local/local-config.ts
 import { formatError, IrsaError } from '#core/errors.ts';
 import type { Keyset } from '#core/keyset.ts';
 import { assertNoFutureTimes } from '#core/keyset-clock.ts';
-import { nextTransition } from '#core/planner.ts';
-import type { RotationPolicy } from '#core/policy.ts';
 import { jsonOption, regionOption, stackOption } from '../lib/cli-options.ts';
 import { EXIT, ExitCode, parseTimeFlag, printJson, type Register, runCommand } from '../lib/cli-support.ts';
+import { formatAge, keysetStatus } from '../lib/key-status.ts';
 import { missingKeyProblems, repairClockCommand } from '../lib/local-state.ts';
-
-/** "3d 4h", "5h 2m", "40s": an age for people. */
-export function formatAge(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  if (s >= 86_400) return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3_600)}h`;
-  if (s >= 3_600) return `${Math.floor(s / 3_600)}h ${Math.floor((s % 3_600) / 60)}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m`;
-  return `${s}s`;
-}
-
-/** The status of a keyset as data: used for both the table and --json. */
-export function keysetStatus(keyset: Keyset, policy: RotationPolicy, now: Date) {
-  const next = nextTransition(keyset, policy, now);
-  return {
-    issuer: keyset.issuer,
-    at: now.toISOString(),
-    keys: keyset.keys.map((key) => ({
-      kid: key.kid,
-      alg: key.alg,
-      state: key.state,
-      ageSeconds: Math.floor((now.getTime() - Date.parse(key.createdAt)) / 1000),
-      createdAt: key.createdAt,
-      publishedAt: key.publishedAt,
-      activatedAt: key.activatedAt,
-      retiredAt: key.retiredAt,
-      revoked: key.revoked ?? false,
-    })),
-    lastPublish: keyset.lastPublish,
-    next: next === null ? null : { at: next.at.toISOString(), description: next.description },
-  };
-}
 
 /** What is wrong with a local keyset that would stop it from signing or rotating. */
 async function localProblems(dir: string, keyset: Keyset, now: Date): Promise<IrsaError[]> {
@@ -131,7 +99,7 @@ export const register: Register = (program, io, setExit) => {
             }
             io.out(`last publish: ${status.lastPublish?.at ?? 'never'}`);
             io.out(
-              `next: ${status.next === null ? 'nothing scheduled' : `${status.next.description} at ${status.next.at}`}`,
+              `next: ${status.nextTransition === null ? 'nothing scheduled' : `${status.nextTransition.description} at ${status.nextTransition.at}`}`,
             );
             for (const problem of problems) io.err(`error ${formatError(problem)}`);
             if (problems.length > 0) throw new ExitCode(EXIT.failed);

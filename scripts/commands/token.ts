@@ -1,5 +1,6 @@
 /** `irsa-anywhere token mint`: a projected service-account token from the local issuer. */
 import { assertLocalDir, readLocalConfig } from '#adapters/local/local-config.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { parseIntFlag, parseTimeFlag, type Register, runCommand } from '../lib/cli-support.ts';
 import { mintLocalToken } from '../lib/local-issuer.ts';
 
@@ -40,7 +41,7 @@ export const register: Register = (program, io, setExit) => {
               dir: opts.dir,
               namespace: opts.namespace,
               serviceAccount: opts.serviceAccount,
-              audiences: opts.audience ?? ['sts.amazonaws.com'],
+              audiences: opts.audience ?? [DEFAULT_AUDIENCE],
               ttlSeconds: await parseTtl(opts.dir, opts.ttl),
               now: opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at),
             });

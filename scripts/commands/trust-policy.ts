@@ -1,6 +1,7 @@
 /** `irsa-anywhere trust-policy`: the IAM role trust policy for service accounts of this issuer. */
 import { validateIssuerUrl } from '#core/issuer.ts';
 import { assertServiceAccountName } from '#core/projected-token.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { buildTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
 import { jsonOption } from '../lib/cli-options.ts';
 import { printJson, type Register, runCommand } from '../lib/cli-support.ts';
@@ -32,7 +33,7 @@ export const register: Register = (program, io, setExit) => {
       'service account name (repeatable; wildcards * and ? allowed)',
       collect,
     )
-    .option('--audience <aud>', 'token audience', 'sts.amazonaws.com')
+    .option('--audience <aud>', 'token audience', DEFAULT_AUDIENCE)
     .option('--partition <p>', 'AWS partition', 'aws')
     .option('--role-name <name>', 'print the `aws iam create-role` command for this policy instead')
     .addOption(

@@ -1,6 +1,7 @@
 /** `irsa-anywhere verify`: verify a token against a live issuer, the way STS does. */
 import { IrsaError } from '#core/errors.ts';
 import { issuerHostPath, validateIssuerUrl } from '#core/issuer.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { evaluateTrustPolicy, parsePolicy } from '#core/trust-policy.ts';
 import { verifyToken } from '#core/verify-token.ts';
 import { jsonOption } from '../lib/cli-options.ts';
@@ -62,7 +63,7 @@ export const register: Register = (program, io, setExit) => {
             try {
               verified = await verifyToken(token, {
                 issuer,
-                audiences: opts.audience ?? ['sts.amazonaws.com'],
+                audiences: opts.audience ?? [DEFAULT_AUDIENCE],
                 now,
                 fetchJson: (url) => fetchJson(url),
               });

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { IrsaError } from '#core/errors.ts';
 import type { KeyLocation, KeyRecord, KeySpec } from '#core/keyset.ts';
-import { kidFromSpki } from '#core/kid.ts';
+import { isKid, kidFromSpki } from '#core/kid.ts';
 import type { CreatedKey, CreateOptions, FoundKey, KeyBackend, KeyToDestroy } from '#core/ports.ts';
 import { isAwsError } from './aws-errors.ts';
 
@@ -161,8 +161,8 @@ export class KmsWrappedKeys implements KeyBackend {
       );
       for (const item of page.Contents ?? []) {
         const object = item.Key;
-        const kid = object?.match(/^keys\/([A-Za-z0-9_-]{43})\.wrapped$/)?.[1];
-        if (object !== undefined && kid !== undefined)
+        const kid = object?.match(/^keys\/(.*)\.wrapped$/)?.[1];
+        if (object !== undefined && kid !== undefined && isKid(kid))
           found.push({ kid, location: { type: 'wrapped', object, wrappingKeyId } });
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;

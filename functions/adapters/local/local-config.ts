@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { IrsaError } from '#core/errors.ts';
-import type { KeySpec } from '#core/keyset.ts';
+import { KEY_SPECS, type KeySpec } from '#core/keyset.ts';
 import { DEFAULT_POLICY_INPUT, makePolicy, type PolicyInput, type RotationPolicy } from '#core/policy.ts';
 import { atomicWriteFile } from './atomic-file.ts';
 import { localPaths } from './fs-store.ts';
@@ -14,8 +14,6 @@ export interface LocalConfig {
   issuer: string;
   policy: PolicyInput;
 }
-
-const KEY_SPECS: readonly KeySpec[] = ['RSA_2048', 'ECC_NIST_P256'];
 
 /** Throws `LOCAL_DIR_MISSING` when `dir` has no local issuer state. */
 export async function assertLocalDir(dir: string): Promise<void> {

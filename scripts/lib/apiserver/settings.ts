@@ -4,13 +4,8 @@
 import { posix } from 'node:path';
 import { IrsaError } from '#core/errors.ts';
 import { validateIssuerUrl } from '#core/issuer.ts';
-import {
-  type ApiserverSettings,
-  DEFAULT_KEY_DIR,
-  DEFAULT_SIGNER_SOCKET,
-  type SigningMode,
-  STS_AUDIENCE,
-} from './types.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
+import { type ApiserverSettings, DEFAULT_KEY_DIR, DEFAULT_SIGNER_SOCKET, type SigningMode } from './types.ts';
 import { parseVersionFlag } from './version.ts';
 
 /** Unvalidated settings, as they come from flags. */
@@ -62,7 +57,7 @@ export function normalizeSettings(input: SettingsInput): ApiserverSettings {
       ? socketInput
       : checkPath('--signer-socket', socketInput);
   const keyDir = checkPath('--key-dir', input.keyDir ?? DEFAULT_KEY_DIR);
-  const audiences = [STS_AUDIENCE];
+  const audiences = [DEFAULT_AUDIENCE];
   for (const raw of input.audiences ?? []) {
     const audience = raw.trim();
     if (audience === '') continue;

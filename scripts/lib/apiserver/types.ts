@@ -13,7 +13,6 @@ export type SigningMode = 'kms' | 'file';
 /** Defaults of the `apiserver configure` flags. */
 export const DEFAULT_SIGNER_SOCKET = '/run/irsa-anywhere/signer.sock';
 export const DEFAULT_KEY_DIR = '/etc/irsa-anywhere/keys';
-export const STS_AUDIENCE = 'sts.amazonaws.com';
 /** Files key-sync writes into the key directory, and the manifest points at. */
 export const SIGNING_KEY_FILE = 'signing.key';
 export const VERIFICATION_BUNDLE_FILE = 'verification.pem';

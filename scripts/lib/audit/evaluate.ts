@@ -3,6 +3,8 @@
  * why, and what else is wrong with the service accounts, pods and webhook. Pure: the clock and
  * every cluster answer are parameters.
  */
+
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { parseRoleArn } from '../doctor/checks/trust.ts';
 import { type CertCheck, checkServingCertificate } from './certs.ts';
 import type { IrsaServiceAccount, PodView, WebhookView } from './model.ts';
@@ -72,7 +74,6 @@ export interface AuditReport {
 }
 
 const MIN_EXPIRATION = 600;
-const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 const RECREATE =
   'then recreate the pod (kubectl rollout restart on its deployment): only pods created after the fix are mutated.';
 

@@ -6,13 +6,12 @@
 
 import { GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { isAwsError } from '#adapters/aws/aws-errors.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { evaluateTrustPolicy, oidcProviderArn } from '#core/trust-policy.ts';
 import { awsErrorText } from '../doctor/checks/aws-errors.ts';
 import { parseRoleArn } from '../doctor/checks/trust.ts';
 import type { Finding } from './evaluate.ts';
 import type { IrsaServiceAccount } from './model.ts';
-
-const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 
 /** Trust findings for `serviceAccounts` against `issuer`. */
 export async function trustFindings(

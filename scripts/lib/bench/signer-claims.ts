@@ -1,4 +1,5 @@
 /** Inputs shared by the benchmark's processes: Sign claims, and the fake KMS's key ids. */
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 
 /** Key ids the fake KMS knows. */
 export const FAKE_KMS_KEYS = { RS256: 'bench-rsa-2048', ES256: 'bench-ecc-p256' } as const;
@@ -8,7 +9,7 @@ export function benchClaims(i: number): string {
   const iat = 1_790_000_000 + i;
   return Buffer.from(
     JSON.stringify({
-      aud: ['sts.amazonaws.com'],
+      aud: [DEFAULT_AUDIENCE],
       exp: iat + 86_400,
       iat,
       iss: 'https://oidc.example.com/bench',

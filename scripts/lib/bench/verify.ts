@@ -8,12 +8,13 @@ import { buildDiscovery, discoveryUrlFor, jwksUriFor } from '#core/discovery.ts'
 import { publicJwkFromSpki } from '#core/jwk.ts';
 import type { Jwks } from '#core/jwks.ts';
 import { CLOCK_SKEW_SECONDS } from '#core/policy.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { verifyToken } from '#core/verify-token.ts';
 import type { ThroughputFigures } from './report.ts';
 import { alternatingLoop, compareThroughput, type LoopResult } from './stats.ts';
 
 const ISSUER = 'https://oidc.example.com/bench';
-const AUDIENCE = 'sts.amazonaws.com';
+const AUDIENCE = DEFAULT_AUDIENCE;
 const TOKENS = 16;
 
 function spki(key: KeyObject): Uint8Array {

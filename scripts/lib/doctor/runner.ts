@@ -2,7 +2,7 @@
  * Runs the checks in order (each reads what the earlier ones found) and formats the checklist.
  * Exit code: 0 when nothing FAILs (WARN and SKIP do not fail), 1 otherwise.
  */
-import { DEFAULT_AUDIENCE } from '#core/trust-policy.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { paintStatus } from '../terminal.ts';
 import { checkAlarmTopic } from './checks/alarms.ts';
 import { checkAssume } from './checks/assume.ts';

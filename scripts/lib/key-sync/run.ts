@@ -7,7 +7,8 @@ import { CLUSTER_NAME_RULE, isClusterName } from '#core/cluster-name.ts';
 import { formatError, IrsaError } from '#core/errors.ts';
 import { describeChange } from '../apiserver/types.ts';
 import type { Io } from '../cli-support.ts';
-import { parseStateUrl, type StateLocation, stateFromStackOutputs } from './source.ts';
+import { parseStateUrl, type StateLocation } from '../state-url.ts';
+import { stateFromStackOutputs } from './source.ts';
 import { type SyncDistro, type SyncOptions, type SyncReport, syncOnce } from './sync.ts';
 
 /** `--state` or `--stack-outputs`, exactly one. */

@@ -3,31 +3,10 @@
  * CloudFormation outputs file (`--stack-outputs`).
  */
 import { IrsaError } from '#core/errors.ts';
-import { splitStateUrl } from '../s3-bucket-name.ts';
-
-/** The keyset object in the state bucket. */
-export interface StateLocation {
-  bucket: string;
-  key: string;
-}
-
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+import { bucketNameProblem, type StateLocation } from '../state-url.ts';
 
 function flagError(flag: string, problem: string, fix: string): IrsaError {
   return new IrsaError('FLAG_INVALID', `${flag} ${problem}.`, fix);
-}
-
-/** Parses `s3://bucket/path/keyset.json`. */
-export function parseStateUrl(url: string): StateLocation {
-  const { bucket, key, problem } = splitStateUrl(url);
-  if (problem !== null) {
-    throw flagError(
-      '--state',
-      `must be s3://<bucket>/<key>, got "${url}": ${problem}`,
-      'Pass --state s3://<state bucket>/keyset.json.',
-    );
-  }
-  return { bucket, key };
 }
 
 /**
@@ -47,7 +26,7 @@ export function stateFromStackOutputs(text: string): StateLocation {
   }
   const outputs = outputsOf(value);
   const bucket = outputs.StateBucketName;
-  if (bucket === undefined || !BUCKET.test(bucket)) {
+  if (bucket === undefined || bucketNameProblem(bucket) !== null) {
     throw flagError(
       '--stack-outputs',
       bucket === undefined ? 'has no StateBucketName output' : `has an invalid StateBucketName "${bucket}"`,

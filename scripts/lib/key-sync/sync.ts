@@ -26,9 +26,9 @@ import {
   VERIFICATION_BUNDLE_FILE,
 } from '../apiserver/types.ts';
 import { changeFiles, DEFAULT_BACKUP_DIR, type PlannedFile, readConfig } from '../file-change.ts';
+import type { StateLocation } from '../state-url.ts';
 import { prepareKeyDir, removeStaleTemps } from './key-files.ts';
 import { privateKeyPem, verificationBundle } from './pem.ts';
-import type { StateLocation } from './source.ts';
 
 /** Annotations that change with the keys, so kubelet restarts kube-apiserver (kubeadm). */
 export const KID_ANNOTATION = 'irsa-anywhere.io/signing-kid';

@@ -11,7 +11,7 @@ import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
 import { LocalKeys } from '#adapters/local/software-keys.ts';
 import type { SigningBackend } from '#core/ports.ts';
 import { type CliAws, cliAws } from '../aws-clients.ts';
-import { parseStateUrl } from './config.ts';
+import { parseStateUrl } from '../state-url.ts';
 import type { KeysetSource } from './keyset-cache.ts';
 
 /** A keyset source and a signing backend, plus a name for logs. */
@@ -20,10 +20,6 @@ export interface SignerBackend {
   signer: SigningBackend;
   describe: string;
 }
-
-// Kept here for callers that import it with the backends; it lives in config.ts so that
-// parsing flags does not load the AWS SDK.
-export { parseStateUrl } from './config.ts';
 
 /** Where and as whom the signer's KMS client talks (endpoint and credentials: the benchmark's fake KMS). */
 export interface SignerKmsClientOptions {

@@ -4,7 +4,6 @@
  */
 import { IrsaError } from '#core/errors.ts';
 import { DEFAULT_POLICY_INPUT } from '#core/policy.ts';
-import { splitStateUrl } from '../s3-bucket-name.ts';
 
 /** Shortest token lifetime kube-apiserver accepts from an external signer's Metadata. */
 export const MIN_TOKEN_EXPIRATION_SECONDS = 600;
@@ -91,17 +90,4 @@ export function resolveSettings(input: SignerSettingsInput = {}): SignerSettings
     ),
     signAttempts: wholeNumber('--sign-attempts', input.signAttempts ?? DEFAULT_SETTINGS.signAttempts, 1, 10),
   };
-}
-
-/** Parses `s3://bucket/key`. Throws `CONFIG_STATE_INVALID`. */
-export function parseStateUrl(url: string): { bucket: string; key: string } {
-  const { bucket, key, problem } = splitStateUrl(url);
-  if (problem !== null) {
-    throw new IrsaError(
-      'CONFIG_STATE_INVALID',
-      `--state must be s3://<bucket>/<key>, got "${url}": ${problem}.`,
-      "Pass the stack's state bucket, e.g. --state s3://<StateBucket output>/keyset.json.",
-    );
-  }
-  return { bucket, key };
 }

@@ -15,6 +15,7 @@ import { activeKey, plan, type RotationRequest } from '#core/planner.ts';
 import { DEFAULT_POLICY_INPUT, makePolicy } from '#core/policy.ts';
 import { buildProjectedTokenClaims, encodeJsonSegment, signCompactJwt } from '#core/projected-token.ts';
 import { runRotation } from '#core/rotation-run.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { verifyTokenWithJwks } from '#core/verify-token.ts';
 import { EventQueue } from './event-queue.ts';
 import { createRandom } from './prng.ts';
@@ -50,7 +51,7 @@ interface Node {
 const HOUR = 3_600_000;
 const START = Date.parse('2026-01-01T00:00:00Z');
 const ISSUER = 'https://oidc.simulation.example/cluster';
-const AUDIENCE = 'sts.amazonaws.com';
+const AUDIENCE = DEFAULT_AUDIENCE;
 const CLUSTER = 'simulation';
 
 /**

@@ -14,6 +14,7 @@ import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cl
 import type { S3Client } from '@aws-sdk/client-s3';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
 import type { RotationPolicy } from '#core/policy.ts';
+import { formatAge } from '../key-status.ts';
 import { describeReadyStack } from './outputs.ts';
 import { type StatusReport, stackStatus } from './status.ts';
 
@@ -169,13 +170,6 @@ export async function fleetStatus(
   };
 }
 
-function age(seconds: number | undefined): string {
-  if (seconds === undefined) return '-';
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86_400)}d ${Math.floor((seconds % 86_400) / 3600)}h`;
-}
-
 /** The fleet report as a table for a terminal. */
 export function formatFleetStatus(report: FleetReport): string {
   const header = ['STACK', 'ISSUER', 'ACTIVE KID', 'AGE', 'LAST PUBLISH', 'JWKS', 'ALARM'];
@@ -186,7 +180,7 @@ export function formatFleetStatus(report: FleetReport): string {
           m.stack,
           m.issuer ?? '-',
           m.activeKid ?? 'none',
-          age(m.activeAgeSeconds),
+          m.activeAgeSeconds === undefined ? '-' : formatAge(m.activeAgeSeconds),
           m.lastPublishAt ?? 'never',
           m.publishedMatches === true ? 'OK' : 'MISMATCH',
           m.alarm === 'ALARM' ? `ALARM (${m.alarming.join(', ')})` : m.alarm,

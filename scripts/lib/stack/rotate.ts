@@ -4,11 +4,8 @@
  */
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { IrsaError } from '#core/errors.ts';
-
-/** What the rotate function accepts (`functions/rotate/app.ts` parseRotateEvent): `{}`, `{now: true}` or `{revoke}`. */
-export type RotatePayload = Record<string, never> | { now: true } | { revoke: string };
-
-const KID = /^[A-Za-z0-9_-]{43}$/;
+import { isKid } from '#core/kid.ts';
+import { type RotatePayload, rotatePayloadFor } from '#core/rotate-payload.ts';
 
 /** Builds the payload from `--now` / `--revoke`, rejecting both at once and a kid of the wrong shape. */
 export function rotatePayload(flags: { now?: boolean; revoke?: string }): RotatePayload {
@@ -20,16 +17,16 @@ export function rotatePayload(flags: { now?: boolean; revoke?: string }): Rotate
     );
   }
   if (flags.revoke !== undefined) {
-    if (!KID.test(flags.revoke)) {
+    if (!isKid(flags.revoke)) {
       throw new IrsaError(
         'FLAG_INVALID',
         `--revoke "${flags.revoke}" is not a kid (43 base64url characters).`,
         'Copy the kid from `irsa-anywhere status --stack <name>`.',
       );
     }
-    return { revoke: flags.revoke };
+    return rotatePayloadFor({ revoke: flags.revoke });
   }
-  return flags.now === true ? { now: true } : {};
+  return rotatePayloadFor({ rotateNow: flags.now === true });
 }
 
 function decode(payload: Uint8Array | undefined): unknown {

@@ -10,22 +10,9 @@ import { parseConfig } from '#core/config.ts';
 import { IrsaError } from '#core/errors.ts';
 import { buildJwks } from '#core/jwks.ts';
 import type { Keyset } from '#core/keyset.ts';
-import { nextTransition } from '#core/planner.ts';
 import { DEFAULT_POLICY_INPUT, makePolicy, type RotationPolicy } from '#core/policy.ts';
+import { formatAge, type KeysetStatus, keysetStatus } from '../key-status.ts';
 import { describeStackOutputs } from './outputs.ts';
-
-/** One key as `status` shows it. */
-export interface KeyStatus {
-  kid: string;
-  alg: string;
-  state: string;
-  createdAt: string;
-  ageSeconds: number;
-  activatedAt?: string;
-  retiredAt?: string;
-  publishedAt?: string;
-  revoked?: boolean;
-}
 
 /** The comparison of the published JWKS with the keyset. */
 export interface PublishedCheck {
@@ -41,14 +28,9 @@ export interface PublishedCheck {
   error?: string;
 }
 
-/** Everything `status` prints. */
-export interface StatusReport {
+/** Everything `status --stack` prints: the status every mode prints, plus the stack and its JWKS check. */
+export interface StatusReport extends KeysetStatus {
   stack?: string;
-  cluster: string;
-  issuer: string;
-  keys: KeyStatus[];
-  nextTransition: { at: string; description: string } | null;
-  lastPublish: { at: string; kids: string[] } | null;
   published: PublishedCheck;
 }
 
@@ -75,20 +57,6 @@ export function assembleStatus(input: {
   stack?: string;
 }): StatusReport {
   const { keyset, now } = input;
-  const keys: KeyStatus[] = keyset.keys.map((key) => {
-    const status: KeyStatus = {
-      kid: key.kid,
-      alg: key.alg,
-      state: key.revoked === true ? `${key.state} (revoked)` : key.state,
-      createdAt: key.createdAt,
-      ageSeconds: Math.max(0, Math.floor((now.getTime() - Date.parse(key.createdAt)) / 1000)),
-    };
-    if (key.activatedAt !== undefined) status.activatedAt = key.activatedAt;
-    if (key.retiredAt !== undefined) status.retiredAt = key.retiredAt;
-    if (key.publishedAt !== undefined) status.publishedAt = key.publishedAt;
-    if (key.revoked === true) status.revoked = true;
-    return status;
-  });
   const expected = buildJwks(keyset.keys).keys.map((key) => key.kid);
   const check: PublishedCheck = {
     url: input.jwksUrl,
@@ -111,18 +79,7 @@ export function assembleStatus(input: {
         check.missing.length === 0 && check.unexpected.length === 0 && kids.length === expected.length;
     }
   }
-  const next = nextTransition(keyset, input.policy, now);
-  const report: StatusReport = {
-    cluster: keyset.cluster,
-    issuer: keyset.issuer,
-    keys,
-    nextTransition: next === null ? null : { at: next.at.toISOString(), description: next.description },
-    lastPublish:
-      keyset.lastPublish === undefined
-        ? null
-        : { at: keyset.lastPublish.at, kids: [...keyset.lastPublish.kids] },
-    published: check,
-  };
+  const report: StatusReport = { ...keysetStatus(keyset, input.policy, now), published: check };
   if (input.stack !== undefined) report.stack = input.stack;
   return report;
 }
@@ -162,12 +119,6 @@ export async function stackStatus(deps: {
   });
 }
 
-function age(seconds: number): string {
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86_400)}d${Math.floor((seconds % 86_400) / 3600)}h`;
-}
-
 /** The report as text for a terminal. */
 export function formatStatus(report: StatusReport): string {
   const lines = [
@@ -176,7 +127,8 @@ export function formatStatus(report: StatusReport): string {
     `issuer:       ${report.issuer}`,
     'keys:',
     ...report.keys.map(
-      (key) => `  ${key.kid}  ${key.alg}  ${key.state.padEnd(9)}  age ${age(key.ageSeconds)}`,
+      (key) =>
+        `  ${key.kid}  ${key.alg}  ${(key.revoked ? `${key.state} (revoked)` : key.state).padEnd(9)}  age ${formatAge(key.ageSeconds)}`,
     ),
     `next:         ${report.nextTransition === null ? 'nothing scheduled' : `${report.nextTransition.at}  ${report.nextTransition.description}`}`,
     `last publish: ${report.lastPublish === null ? 'never' : `${report.lastPublish.at}  (${report.lastPublish.kids.length} keys)`}`,

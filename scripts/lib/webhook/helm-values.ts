@@ -8,6 +8,7 @@
  */
 import { stringify } from 'yaml';
 import { IrsaError } from '#core/errors.ts';
+import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { comment, type WebhookOptions } from './manifests.ts';
 
 /** An image reference split the way the chart wants it. */
@@ -50,7 +51,7 @@ export function buildHelmValues(options: WebhookOptions): Record<string, unknown
     mutatingWebhook: { failurePolicy: 'Ignore' },
     config: {
       annotationPrefix: 'eks.amazonaws.com',
-      tokenAudience: 'sts.amazonaws.com',
+      tokenAudience: DEFAULT_AUDIENCE,
       // Empty, not absent: the chart's own default (us-east-1) would be injected into every pod.
       defaultAwsRegion: options.region ?? '',
     },

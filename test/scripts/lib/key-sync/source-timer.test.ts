@@ -4,9 +4,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { IrsaError, isIrsaError } from '#core/errors.ts';
 import { parseSyncTarget, runSyncLoop } from '#scripts/lib/key-sync/run.ts';
-import { parseStateUrl, stateFromStackOutputs } from '#scripts/lib/key-sync/source.ts';
+import { stateFromStackOutputs } from '#scripts/lib/key-sync/source.ts';
 import type { SyncOptions, SyncReport } from '#scripts/lib/key-sync/sync.ts';
 import { renderUnits, validateTimerOptions } from '#scripts/lib/key-sync/timer.ts';
+import { parseStateUrl } from '#scripts/lib/state-url.ts';
 
 function code(fn: () => unknown): string | undefined {
   try {
@@ -32,7 +33,7 @@ describe('state location', () => {
       expect(
         code(() => parseStateUrl(bad)),
         bad,
-      ).toBe('FLAG_INVALID');
+      ).toBe('CONFIG_STATE_INVALID');
     }
   });
 

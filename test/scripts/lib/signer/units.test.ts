@@ -6,11 +6,12 @@ import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
 import { LocalKeys } from '#adapters/local/software-keys.ts';
 import { IrsaError } from '#core/errors.ts';
 import { kidFromSpki } from '#core/kid.ts';
-import { kmsBackend, localBackend, parseStateUrl } from '#scripts/lib/signer/backends.ts';
+import { kmsBackend, localBackend } from '#scripts/lib/signer/backends.ts';
 import { checkClaims, encodeHeader, MAX_CLAIMS_CHARS } from '#scripts/lib/signer/claims.ts';
 import { resolveSettings } from '#scripts/lib/signer/config.ts';
 import { loadExtraKeys, parseExtraKeys } from '#scripts/lib/signer/extra-keys.ts';
 import { isThrottling, withRetry } from '#scripts/lib/signer/retry.ts';
+import { parseStateUrl } from '#scripts/lib/state-url.ts';
 
 const fixture = (name: string) => new URL(`../../../fixtures/keys/${name}`, import.meta.url);
 const b64u = (text: string) => Buffer.from(text).toString('base64url');

@@ -1,8 +1,16 @@
 /**
- * Why an S3 bucket name is invalid, in words, so `--state s3://b/keyset.json` says "too short"
- * instead of repeating the expected shape. Rules: 3–63 characters; lower-case letters, digits,
- * dots and hyphens; starts and ends with a letter or digit.
+ * `--state s3://<bucket>/<key>`: where keyset.json lives, for the signer and key-sync alike (one
+ * parser, one code: `CONFIG_STATE_INVALID`). A bad bucket name is said in words ("too short")
+ * instead of repeating the expected shape. Bucket rules: 3–63 characters; lower-case letters,
+ * digits, dots and hyphens; starts and ends with a letter or digit.
  */
+import { IrsaError } from '#core/errors.ts';
+
+/** The keyset object in the state bucket. */
+export interface StateLocation {
+  bucket: string;
+  key: string;
+}
 
 /** The first rule `bucket` breaks, or null when it is a valid bucket name. */
 export function bucketNameProblem(bucket: string): string | null {
@@ -28,4 +36,17 @@ export function splitStateUrl(url: string): { bucket: string; key: string; probl
     bucketNameProblem(bucket) ??
     (key === '' || key.endsWith('/') ? 'the object key is missing (e.g. keyset.json)' : null);
   return { bucket, key, problem };
+}
+
+/** Parses `--state s3://<bucket>/<key>`. Throws `CONFIG_STATE_INVALID` saying what is wrong. */
+export function parseStateUrl(url: string): StateLocation {
+  const { bucket, key, problem } = splitStateUrl(url);
+  if (problem !== null) {
+    throw new IrsaError(
+      'CONFIG_STATE_INVALID',
+      `--state must be s3://<bucket>/<key>, got "${url}": ${problem}.`,
+      "Pass the stack's state bucket, e.g. --state s3://<StateBucket output>/keyset.json.",
+    );
+  }
+  return { bucket, key };
 }
