@@ -50,7 +50,7 @@ describe.skipIf(!HAVE_MOTO)('the rotate bundle against moto_server', () => {
     process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
     await clients.s3.send(new CreateBucketCommand({ Bucket: 'state-bucket' }));
     await clients.s3.send(new CreateBucketCommand({ Bucket: 'public-bucket' }));
-  }, 240_000);
+  }, 900_000);
 
   afterAll(async () => {
     await moto?.stop();

@@ -19,7 +19,7 @@ beforeAll(() => {
   fleet = packageStack({}, 'serverless.fleet.yml');
   member = packageStack({ fleet: FLEET });
   migrating = packageStack({ fleet: FLEET, keepStandaloneIssuer: 'true' });
-}, 600_000);
+}, 900_000);
 
 const MEMBER_ISSUER = {
   'Fn::Sub': [

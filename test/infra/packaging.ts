@@ -35,9 +35,13 @@ export interface Packaged {
 
 const LOCK = join(tmpdir(), 'irsa-anywhere-serverless-package.lock');
 
-/** Serverless builds in the shared `.esbuild/` folder: one packaging at a time across test files. */
+/**
+ * Serverless builds in the shared `.esbuild/` folder and hands the zips over through the shared
+ * `.serverless/` folder (serverless-esbuild's moveArtifacts): one packaging at a time across test
+ * files. Six variants queue here, so a waiting file may wait for five others on a slow machine.
+ */
 function withLock<T>(work: () => T): T {
-  const deadline = Date.now() + 300_000;
+  const deadline = Date.now() + 600_000;
   for (;;) {
     try {
       mkdirSync(LOCK);

@@ -26,7 +26,7 @@ let file: Packaged;
 beforeAll(() => {
   kms = packageStack();
   file = packageStack(FILE_PARAMS);
-}, 300_000);
+}, 900_000);
 
 const resource = (t: Template, name: string) => {
   const found = t.Resources[name];

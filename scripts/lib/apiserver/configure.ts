@@ -8,13 +8,7 @@ import { IrsaError } from '#core/errors.ts';
 import type { Io } from '../cli-support.ts';
 import { changeFiles, readConfig, rollbackFile } from '../file-change.ts';
 import { planApiserver } from './index.ts';
-import {
-  droppedKeyFiles,
-  oldKeysNotServed,
-  oldKeysOf,
-  servedByFetchKeys,
-  signerNotAnswering,
-} from './old-keys.ts';
+import { checkOldKeysServed, droppedKeyFiles, type OldKeysReport } from './old-keys.ts';
 import { keyFilePaths } from './settings.ts';
 import { type ApiserverSettings, type Change, DEFAULT_FILES, type Distro, describeChange } from './types.ts';
 
@@ -69,19 +63,13 @@ async function exists(path: string, socket = false): Promise<boolean> {
   }
 }
 
-/** What the preflight learned, for the report. */
-interface PreflightReport {
-  notes: string[];
-  warnings: string[];
-}
-
 /**
  * Refuses to point a running kube-apiserver at a signer or key files that are not there: it would not
  * start again. key-sync writes the keys first, then calls the planner itself. Read-only, so it runs
  * in a dry run too.
  */
-async function preflight(options: ConfigureOptions, changes: readonly Change[]): Promise<PreflightReport> {
-  const report: PreflightReport = { notes: [], warnings: [] };
+async function preflight(options: ConfigureOptions, changes: readonly Change[]): Promise<OldKeysReport> {
+  const report: OldKeysReport = { notes: [], warnings: [] };
   if (!ON_NODE.has(options.distro)) return report;
   const { settings } = options;
   if (
@@ -108,47 +96,12 @@ async function preflight(options: ConfigureOptions, changes: readonly Change[]):
       );
     }
   }
-  if (settings.mode === 'kms') await checkOldKeys(options, droppedKeyFiles(changes), report);
-  return report;
-}
-
-/**
- * kms mode removes `--service-account-key-file`: afterwards only the signer's FetchKeys keys verify
- * tokens. Asks the running signer and refuses to drop a key it does not serve.
- */
-async function checkOldKeys(
-  options: ConfigureOptions,
-  files: string[],
-  report: PreflightReport,
-): Promise<void> {
-  if (files.length === 0) return;
-  const socket = options.settings.signerSocket;
-  if (options.allowDroppingOldTokens === true) {
-    report.warnings.push(
-      `--allow-dropping-old-tokens: tokens signed by ${files.join(', ')} stop verifying once kube-apiserver ` +
-        'restarts (the signer was not asked whether it serves them).',
-    );
-    return;
-  }
-  const old = (await Promise.all(files.map(oldKeysOf))).flat();
-  const { connectSigner } = await import('../signer/client.ts');
-  const client = connectSigner(socket, 'v1', 5_000);
-  let fetched: Awaited<ReturnType<typeof client.fetchKeys>>;
-  try {
-    fetched = await client.fetchKeys();
-  } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'no answer';
-    throw signerNotAnswering(socket, files, reason);
-  } finally {
-    client.close();
-  }
-  const { served, missing } = servedByFetchKeys(old, fetched);
-  if (missing.length > 0) throw oldKeysNotServed(socket, missing);
-  for (const key of served) {
-    report.notes.push(
-      `the signer at ${socket} serves the key of ${key.file} (kid ${key.kid}): tokens it signed keep verifying.`,
-    );
-  }
+  if (settings.mode !== 'kms') return report;
+  return checkOldKeysServed({
+    socket: settings.signerSocket,
+    files: droppedKeyFiles(changes),
+    allowDropping: options.allowDroppingOldTokens === true,
+  });
 }
 
 function printReport(io: Io, report: ConfigureReport, json: boolean): void {

@@ -84,14 +84,14 @@ export function extraKeyFlags(files: readonly string[]): string {
 }
 
 /** Refusal: the signer does not serve keys that verify live tokens. */
-export function oldKeysNotServed(socket: string, missing: readonly OldKey[]): IrsaError {
+function oldKeysNotServed(socket: string, missing: readonly OldKey[]): IrsaError {
   const files = [...new Set(missing.map((key) => key.file))];
   const flags = extraKeyFlags(files);
   return new IrsaError(
     'APISERVER_OLD_KEYS_NOT_SERVED',
     `kms mode removes --${FLAG.keyFile} ${files.join(', ')}, but the signer at ${socket} does not serve ` +
       `${missing.length === 1 ? 'its key' : 'their keys'} (kid ${missing.map((k) => k.kid).join(', ')}): ` +
-      'every token signed with them would stop verifying.',
+      `every token signed with ${missing.length === 1 ? 'it' : 'them'} would stop verifying.`,
     `Run the signer with ${flags} (\`irsa-anywhere signer install --distro kubeadm ... ${flags} --write\`, ` +
       `then restart it, or add it to \`signer serve\`) and run again; or pass --allow-dropping-old-tokens to drop them anyway.`,
     { detail: { socket, missing: missing.map((k) => ({ ...k })) } },
@@ -99,7 +99,7 @@ export function oldKeysNotServed(socket: string, missing: readonly OldKey[]): Ir
 }
 
 /** Refusal: the signer could not be asked. */
-export function signerNotAnswering(socket: string, files: readonly string[], reason: string): IrsaError {
+function signerNotAnswering(socket: string, files: readonly string[], reason: string): IrsaError {
   return new IrsaError(
     'APISERVER_SIGNER_NOT_RUNNING',
     `The signer at ${socket} did not answer FetchKeys (${reason}), so it cannot be checked to serve the ` +
@@ -107,4 +107,52 @@ export function signerNotAnswering(socket: string, files: readonly string[], rea
     `Start \`irsa-anywhere signer serve ... ${extraKeyFlags(files)}\` on this node first and run again, ` +
       'or pass --allow-dropping-old-tokens to drop them unchecked.',
   );
+}
+
+/** What the check found, for `apiserver configure`'s report. */
+export interface OldKeysReport {
+  notes: string[];
+  warnings: string[];
+}
+
+/**
+ * Asks the running signer (FetchKeys over `socket`) whether it serves every key in `files`, and
+ * refuses otherwise. With `allowDropping` it asks nothing and returns a warning instead.
+ */
+export async function checkOldKeysServed(input: {
+  socket: string;
+  files: readonly string[];
+  allowDropping: boolean;
+}): Promise<OldKeysReport> {
+  const { socket, files } = input;
+  const report: OldKeysReport = { notes: [], warnings: [] };
+  if (files.length === 0) return report;
+  if (input.allowDropping) {
+    report.warnings.push(
+      `--allow-dropping-old-tokens: tokens signed by ${files.join(', ')} stop verifying once kube-apiserver ` +
+        'restarts (the signer was not asked whether it serves them).',
+    );
+    return report;
+  }
+  const old = (await Promise.all(files.map(oldKeysOf))).flat();
+  // gRPC is loaded only when there is something to ask.
+  const { connectSigner } = await import('../signer/client.ts');
+  const client = connectSigner(socket, 'v1', 5_000);
+  let fetched: FetchedKeys;
+  try {
+    fetched = await client.fetchKeys();
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'no answer';
+    throw signerNotAnswering(socket, files, reason);
+  } finally {
+    client.close();
+  }
+  const { served, missing } = servedByFetchKeys(old, fetched);
+  if (missing.length > 0) throw oldKeysNotServed(socket, missing);
+  for (const key of served) {
+    report.notes.push(
+      `the signer at ${socket} serves the key of ${key.file} (kid ${key.kid}): tokens it signed keep verifying.`,
+    );
+  }
+  return report;
 }

@@ -88,6 +88,22 @@ function withCluster(kubeClient: DoctorDeps['kubeClient']): DoctorDeps {
   return { ...offlineDeps(servedIssuer(ISSUER)), kubeClient };
 }
 
+/** Doctor on a fake cluster answering `responses` (GET /version 200 unless given), for `namespace`/web. */
+function onCluster(responses: Record<string, KubeResponse>, namespace?: string): Promise<CheckResult[]> {
+  const kube = fakeKube({ 'GET /version': json(200, {}), ...responses });
+  const account = namespace === undefined ? {} : { namespace, serviceAccount: 'web' };
+  return runDoctor(
+    { issuer: ISSUER, kubeconfig: 'kc', ...account },
+    withCluster(async () => kube),
+  );
+}
+
+/** The ids of the FAIL lines among the cluster and token-source lines. */
+const failures = (results: CheckResult[]) =>
+  cluster(results)
+    .filter((l) => l.status === 'FAIL')
+    .map((l) => l.id);
+
 describe('cluster.jwks against kube-apiserver', () => {
   it('asks for application/jwk-set+json, so the real client gets the JWKS (not a 406) and passes', async () => {
     const results = await runDoctor(
@@ -104,11 +120,7 @@ describe('cluster.jwks against kube-apiserver', () => {
 
 describe('404 and 403 from kube-apiserver', () => {
   it('a 404 from the discovery endpoints is a SKIP with the real reason, not a permissions FAIL', async () => {
-    const kube = fakeKube({ 'GET /version': json(200, {}) });
-    const results = await runDoctor(
-      { issuer: ISSUER, kubeconfig: 'kc' },
-      withCluster(async () => kube),
-    );
+    const results = await onCluster({});
     for (const id of ['cluster.discovery', 'cluster.jwks']) {
       expect(line(results, id)).toMatchObject({
         status: 'SKIP',
@@ -119,20 +131,17 @@ describe('404 and 403 from kube-apiserver', () => {
   });
 
   it('a least-privilege user gets SKIPs naming the RBAC rule in every cluster check, and exit 0', async () => {
-    const kube = fakeKube({
-      'GET /version': json(200, {}),
-      'GET /.well-known/openid-configuration': forbidden('nonResourceURL'),
-      'GET /openid/v1/jwks': forbidden('nonResourceURL'),
-      'GET /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations': forbidden('list'),
-      'GET /api/v1/namespaces/apps/serviceaccounts/web': forbidden('serviceaccounts "web"'),
-      'POST /api/v1/namespaces/apps/serviceaccounts/web/token': forbidden('serviceaccounts/token'),
-    });
-    const results = await runDoctor(
-      { issuer: ISSUER, kubeconfig: 'kc', namespace: 'apps', serviceAccount: 'web' },
-      withCluster(async () => kube),
+    const results = await onCluster(
+      {
+        'GET /.well-known/openid-configuration': forbidden('nonResourceURL'),
+        'GET /openid/v1/jwks': forbidden('nonResourceURL'),
+        'GET /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations': forbidden('list'),
+        'GET /api/v1/namespaces/apps/serviceaccounts/web': forbidden('serviceaccounts "web"'),
+        'POST /api/v1/namespaces/apps/serviceaccounts/web/token': forbidden('serviceaccounts/token'),
+      },
+      'apps',
     );
-    const lines = cluster(results);
-    expect(lines.filter((l) => l.status === 'FAIL')).toEqual([]);
+    expect(failures(results)).toEqual([]);
     for (const id of [
       'cluster.discovery',
       'cluster.jwks',
@@ -162,8 +171,7 @@ describe('one unreachable API server', () => {
       { issuer: ISSUER, kubeconfig: 'kc', namespace: 'apps', serviceAccount: 'web' },
       withCluster(async () => createKubeClient({ server: `http://127.0.0.1:${port}`, context: 'c' })),
     );
-    const lines = cluster(results);
-    expect(lines.filter((l) => l.status === 'FAIL').map((l) => l.id)).toEqual(['cluster.reachable']);
+    expect(failures(results)).toEqual(['cluster.reachable']);
     expect(line(results, 'cluster.reachable').detail).toMatch(/KUBE_UNREACHABLE.*ECONNREFUSED/);
     for (const id of [
       'cluster.discovery',
@@ -179,18 +187,10 @@ describe('one unreachable API server', () => {
   });
 
   it('rejected credentials (401) are one FAIL too', async () => {
-    const kube = fakeKube({
+    const results = await onCluster({
       'GET /version': json(401, { kind: 'Status', code: 401, message: 'Unauthorized' }),
     });
-    const results = await runDoctor(
-      { issuer: ISSUER, kubeconfig: 'kc' },
-      withCluster(async () => kube),
-    );
-    expect(
-      cluster(results)
-        .filter((l) => l.status === 'FAIL')
-        .map((l) => l.id),
-    ).toEqual(['cluster.reachable']);
+    expect(failures(results)).toEqual(['cluster.reachable']);
     expect(line(results, 'cluster.webhook').detail).toContain('rejected the credentials');
   });
 });
@@ -288,34 +288,24 @@ describe('advice on simple mistakes', () => {
       detail: expect.stringContaining('the kubeconfig is not usable'),
     });
     expect(line(results, 'token.source').detail).not.toContain('were not both given');
-    expect(
-      cluster(results)
-        .filter((l) => l.status === 'FAIL')
-        .map((l) => l.id),
-    ).toEqual(['cluster.kubeconfig']);
+    expect(failures(results)).toEqual(['cluster.kubeconfig']);
   });
 
   it('a missing namespace is created before the service account', async () => {
-    const kube = fakeKube({
-      'GET /version': json(200, {}),
-      'POST /api/v1/namespaces/nons/serviceaccounts/web/token': notFound('namespaces "nons"'),
-      'GET /api/v1/namespaces/nons/serviceaccounts/web': notFound('serviceaccounts "web"'),
-      'GET /api/v1/namespaces/nons': notFound('namespaces "nons"'),
-    });
-    const results = await runDoctor(
-      { issuer: ISSUER, kubeconfig: 'kc', namespace: 'nons', serviceAccount: 'web' },
-      withCluster(async () => kube),
+    const results = await onCluster(
+      {
+        'POST /api/v1/namespaces/nons/serviceaccounts/web/token': notFound('namespaces "nons"'),
+        'GET /api/v1/namespaces/nons/serviceaccounts/web': notFound('serviceaccounts "web"'),
+        'GET /api/v1/namespaces/nons': notFound('namespaces "nons"'),
+      },
+      'nons',
     );
     const fix = 'kubectl create namespace nons && kubectl -n nons create serviceaccount web';
     expect(line(results, 'token.source')).toMatchObject({ status: 'FAIL', fix });
     expect(line(results, 'cluster.serviceaccount')).toMatchObject({ status: 'FAIL', fix });
-    const existing = fakeKube({
-      'GET /version': json(200, {}),
-      'GET /api/v1/namespaces/apps': json(200, { kind: 'Namespace' }),
-    });
-    const again = await runDoctor(
-      { issuer: ISSUER, kubeconfig: 'kc', namespace: 'apps', serviceAccount: 'web' },
-      withCluster(async () => existing),
+    const again = await onCluster(
+      { 'GET /api/v1/namespaces/apps': json(200, { kind: 'Namespace' }) },
+      'apps',
     );
     expect(line(again, 'cluster.serviceaccount').fix).toBe('kubectl -n apps create serviceaccount web');
   });
