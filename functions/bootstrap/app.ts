@@ -5,46 +5,33 @@
  * the deletion window, 7–30 days, so the removal can be cancelled) and never fails the delete.
  *
  * It ALWAYS answers CloudFormation (a custom resource that does not answer blocks the stack for an
- * hour): the work races a timer that stops it well before the Lambda timeout, and the answer is a
- * PUT to the pre-signed ResponseURL through an injected function.
+ * hour): middy races the work against the Lambda's remaining time minus a safety margin
+ * (`timeoutEarlyInMillis`), and success, failure and that early timeout all end in a PUT to the
+ * pre-signed ResponseURL through an injected function (the `respond` middleware).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import { formatError, isIrsaError } from '#core/errors.ts';
+import middy, { type MiddlewareObj } from '@middy/core';
+import { formatError } from '#core/errors.ts';
 import { activeKey } from '#core/planner.ts';
 import type { KeyBackend, KeysetStore } from '#core/ports.ts';
 import { type RotationDeps, runRotation } from '#core/rotation-run.ts';
+import { logErrors } from '../middleware/log-errors.ts';
 import { type Authenticity, checkAuthenticity } from './authenticity.ts';
+import {
+  type CustomResourceEvent,
+  type CustomResourceResponse,
+  isCustomResourceEvent,
+  physicalResourceId,
+  UNCONFIGURED_PHYSICAL_ID,
+} from './custom-resource.ts';
 
-/** The physical id of the one bootstrap resource of a stack. */
-export function physicalResourceId(cluster: string): string {
-  return `irsa-anywhere-bootstrap-${cluster}`;
-}
-
-/** The fields of a CloudFormation custom resource request this handler uses. */
-export interface CustomResourceEvent {
-  RequestType: 'Create' | 'Update' | 'Delete';
-  ResponseURL: string;
-  StackId: string;
-  RequestId: string;
-  LogicalResourceId: string;
-  PhysicalResourceId?: string;
-  ResourceProperties?: Record<string, unknown>;
-}
-
-/** The body PUT to the ResponseURL. */
-export interface CustomResourceResponse {
-  Status: 'SUCCESS' | 'FAILED';
-  Reason: string;
-  PhysicalResourceId: string;
-  StackId: string;
-  RequestId: string;
-  LogicalResourceId: string;
-  NoEcho: false;
-  Data: Record<string, string>;
-}
+export {
+  type CustomResourceEvent,
+  type CustomResourceResponse,
+  physicalResourceId,
+  UNCONFIGURED_PHYSICAL_ID,
+} from './custom-resource.ts';
 
 /** PUTs a body to a pre-signed URL; rejects on a non-2xx answer. */
 export type PutResponse = (url: string, body: string) => Promise<void>;
@@ -76,40 +63,14 @@ export interface BootstrapDeps {
   logger: Logger;
   /** Checks that an event is CloudFormation's, for this stack (see authenticity.ts). */
   authenticity: Authenticity;
-  /** Stop working this long before the Lambda timeout, to leave time to answer (default 15 s). */
+  /** Stop working this long before the Lambda timeout, to leave time to answer (default 15 s; middy's `timeoutEarlyInMillis`). */
   safetyMarginMs?: number;
 }
 
 const MAX_REASON = 1_000;
 
-/** The physical id answered when the configuration is unusable (so no cluster name is known). */
-export const UNCONFIGURED_PHYSICAL_ID = 'irsa-anywhere-bootstrap-unconfigured';
-
-class Timeout extends Error {}
-
-function isCustomResourceEvent(event: unknown): event is CustomResourceEvent {
-  if (event === null || typeof event !== 'object') return false;
-  const e = event as Record<string, unknown>;
-  return (
-    (e.RequestType === 'Create' || e.RequestType === 'Update' || e.RequestType === 'Delete') &&
-    typeof e.ResponseURL === 'string' &&
-    typeof e.StackId === 'string' &&
-    typeof e.RequestId === 'string' &&
-    typeof e.LogicalResourceId === 'string'
-  );
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Timeout(`gave up after ${Math.round(ms / 1000)} s`)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** The answer to CloudFormation could not be PUT (nothing else can be told; the invocation fails). */
+class AnswerFailed extends Error {}
 
 /** Builds the bootstrap handler around its dependencies. */
 export function makeHandler(deps: BootstrapDeps) {
@@ -182,66 +143,128 @@ export function makeHandler(deps: BootstrapDeps) {
     return scheduled;
   };
 
-  const run = async (event: unknown, context: Context): Promise<CustomResourceResponse | undefined> => {
-    if (!isCustomResourceEvent(event)) {
-      logger.error('not a CloudFormation custom resource event; nothing to answer');
-      return undefined;
-    }
-    const budget = Math.max(1_000, context.getRemainingTimeInMillis() - (deps.safetyMarginMs ?? 15_000));
-    // Until the configuration is known, a Create answers with a placeholder physical id.
-    let physicalId = UNCONFIGURED_PHYSICAL_ID;
-    const base = {
-      PhysicalResourceId: event.PhysicalResourceId ?? physicalId,
-      StackId: event.StackId,
-      RequestId: event.RequestId,
-      LogicalResourceId: event.LogicalResourceId,
-      NoEcho: false as const,
-    };
-    let response: CustomResourceResponse;
-    const verdict = await checkAuthenticity(event, deps.authenticity).catch((error: unknown) => ({
-      ok: false as const,
-      reason: `could not verify the event: ${formatError(error)}`,
-      answerable: true,
-    }));
-    if (!verdict.ok) {
-      logger.error('custom resource event refused; nothing changed', {
-        requestType: event.RequestType,
-        stackId: event.StackId,
-        reason: verdict.reason,
-      });
-      if (!verdict.answerable) return undefined;
-      // A refused Delete must not block a stack removal: the keys are simply kept.
-      const status = event.RequestType === 'Delete' ? 'SUCCESS' : 'FAILED';
-      response = { ...base, Status: status, Reason: `refused: ${verdict.reason}`, Data: {} };
-      await deps.put(event.ResponseURL, JSON.stringify(response));
-      return response;
-    }
+  /** The answer's fixed fields; until the configuration is known, a placeholder physical id. */
+  const baseOf = (event: CustomResourceEvent) => ({
+    PhysicalResourceId: event.PhysicalResourceId ?? UNCONFIGURED_PHYSICAL_ID,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    NoEcho: false as const,
+  });
+
+  /** The physical id a Create answers with: the cluster's, or the placeholder without a configuration. */
+  const createdPhysicalId = (): string => {
     try {
-      logger.info('custom resource request', { requestType: event.RequestType });
-      const wiring = load();
-      physicalId = physicalResourceId(wiring.rotation.cluster);
-      const work = event.RequestType === 'Delete' ? destroyKeys(wiring, event) : createOrUpdate(wiring);
-      const data = await withDeadline(work, budget);
-      const physical = event.RequestType === 'Create' ? physicalId : base.PhysicalResourceId;
-      response = { ...base, PhysicalResourceId: physical, Status: 'SUCCESS', Reason: 'OK', Data: data };
-    } catch (error) {
-      const reason = formatError(error).slice(0, MAX_REASON);
-      if (isIrsaError(error)) logger.error('bootstrap failed', { code: error.code, fix: error.fix, error });
-      else logger.error('bootstrap failed', { error: error as Error });
-      // A delete must never block the stack: report success and leave what is left to a person.
-      const status = event.RequestType === 'Delete' ? 'SUCCESS' : 'FAILED';
-      const physical = event.RequestType === 'Create' ? physicalId : base.PhysicalResourceId;
-      response = { ...base, PhysicalResourceId: physical, Status: status, Reason: reason, Data: {} };
+      return physicalResourceId(load().rotation.cluster);
+    } catch {
+      return UNCONFIGURED_PHYSICAL_ID;
     }
+  };
+
+  const answer = async (event: CustomResourceEvent, response: CustomResourceResponse) => {
     try {
       await deps.put(event.ResponseURL, JSON.stringify(response));
       logger.info('answered CloudFormation', { status: response.Status });
     } catch (error) {
       logger.error('could not answer CloudFormation', { error: formatError(error) });
-      throw error;
+      throw new AnswerFailed(formatError(error), { cause: error });
     }
     return response;
   };
 
-  return middy(run).use(injectLambdaContext(logger));
+  /**
+   * before: only CloudFormation's events for this stack are worked on. Anything else is answered
+   * (refused) or, when it cannot be, dropped; either way the work never starts.
+   */
+  const screen: MiddlewareObj<unknown, CustomResourceResponse | undefined> = {
+    before: async (request) => {
+      const event = request.event;
+      if (!isCustomResourceEvent(event)) {
+        logger.error('not a CloudFormation custom resource event; nothing to answer');
+        request.earlyResponse = undefined;
+        return;
+      }
+      const verdict = await checkAuthenticity(event, deps.authenticity).catch((error: unknown) => ({
+        ok: false as const,
+        reason: `could not verify the event: ${formatError(error)}`,
+        answerable: true,
+      }));
+      if (verdict.ok) return;
+      logger.error('custom resource event refused; nothing changed', {
+        requestType: event.RequestType,
+        stackId: event.StackId,
+        reason: verdict.reason,
+      });
+      if (!verdict.answerable) {
+        request.earlyResponse = undefined;
+        return;
+      }
+      // A refused Delete must not block a stack removal: the keys are simply kept.
+      const status = event.RequestType === 'Delete' ? 'SUCCESS' : 'FAILED';
+      const response = { ...baseOf(event), Status: status, Reason: `refused: ${verdict.reason}`, Data: {} };
+      request.earlyResponse = await answer(event, response as CustomResourceResponse);
+    },
+  };
+
+  /**
+   * after: SUCCESS with the work's data. onError (the work failed, or middy's early timeout fired):
+   * FAILED with the reason, except that a Delete never blocks the stack (SUCCESS, the rest is left
+   * to a person). Either way CloudFormation gets its answer before the Lambda is stopped.
+   */
+  const respond: MiddlewareObj<CustomResourceEvent, CustomResourceResponse | undefined> = {
+    after: async (request) => {
+      const event = request.event;
+      const data = (request.response as unknown as Record<string, string> | undefined) ?? {};
+      const base = baseOf(event);
+      const physical = event.RequestType === 'Create' ? createdPhysicalId() : base.PhysicalResourceId;
+      request.response = await answer(event, {
+        ...base,
+        PhysicalResourceId: physical,
+        Status: 'SUCCESS',
+        Reason: 'OK',
+        Data: data,
+      });
+    },
+    onError: async (request) => {
+      // The answer itself could not be sent: nothing more to say; the error is rethrown.
+      if (request.error instanceof AnswerFailed) return;
+      const event = request.event;
+      const base = baseOf(event);
+      const status = event.RequestType === 'Delete' ? 'SUCCESS' : 'FAILED';
+      const physical = event.RequestType === 'Create' ? createdPhysicalId() : base.PhysicalResourceId;
+      const reason = formatError(request.error).slice(0, MAX_REASON);
+      request.response = await answer(event, {
+        ...base,
+        PhysicalResourceId: physical,
+        Status: status,
+        Reason: reason,
+        Data: {},
+      });
+    },
+  };
+
+  /** The work, raced by middy against the Lambda's remaining time minus the safety margin. */
+  const work = async (input: unknown): Promise<Record<string, string>> => {
+    const event = input as CustomResourceEvent; // `screen` let only custom resource events through
+    logger.info('custom resource request', { requestType: event.RequestType });
+    const wiring = load();
+    return event.RequestType === 'Delete' ? destroyKeys(wiring, event) : createOrUpdate(wiring);
+  };
+
+  const marginMs = deps.safetyMarginMs ?? 15_000;
+  return (
+    middy(work, {
+      timeoutEarlyInMillis: marginMs,
+      timeoutEarlyResponse: () => {
+        throw new Error(
+          `gave up ${marginMs / 1000} s before the Lambda timeout, to answer CloudFormation in time`,
+        );
+      },
+    })
+      .use(injectLambdaContext(logger))
+      .use(screen as MiddlewareObj)
+      .use(respond as MiddlewareObj)
+      // Last, so its onError runs first: the failure is logged before it is answered.
+      .use(logErrors({ logger, message: 'bootstrap failed' }))
+  );
 }

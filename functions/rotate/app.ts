@@ -10,7 +10,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { isIrsaError } from '#core/errors.ts';
 import { activeKey, nextTransition } from '#core/planner.ts';
 import { parseRotatePayload } from '#core/rotate-payload.ts';
 import {
@@ -19,6 +18,7 @@ import {
   type RotationWarning,
   runRotation,
 } from '#core/rotation-run.ts';
+import { logErrors } from '../middleware/log-errors.ts';
 
 /** CloudWatch namespace of all metrics (the alarm in infra/ matches on it). */
 export const METRICS_NAMESPACE = 'IrsaAnywhere';
@@ -113,47 +113,36 @@ export function makeHandler(deps: RotateDeps) {
   };
 
   const rotate = async (event: unknown): Promise<RotateResult> => {
-    try {
-      const request = parseRotateEvent(event);
-      logger.info('rotation run', { request });
-      const report = await runRotation({ ...deps.rotation, onStep, onWarning }, request);
-      // Keys of an older release get the current key policy and tags (once per container).
-      const repair = await deps.rotation.keys.reconcile?.(report.keyset.keys);
-      if (repair !== undefined && repair.repaired.length > 0)
-        logger.info('key access repaired', { ...repair });
-      if (request.revoke !== undefined && report.published) await invalidate(request.revoke);
-      const now = deps.rotation.clock();
-      const active = activeKey(report.keyset);
-      if (active?.activatedAt !== undefined) {
-        const age = Math.max(0, Math.round((now.getTime() - Date.parse(active.activatedAt)) / 1000));
-        metrics.addMetric(METRIC_ACTIVE_KEY_AGE, MetricUnit.Seconds, age);
-      }
-      const next = nextTransition(report.keyset, deps.rotation.policy, now);
-      const result: RotateResult = {
-        steps: report.steps.map((step) => {
-          const kid = stepKid(step);
-          return {
-            action: step.action.type,
-            reason: step.action.reason,
-            ...(kid === undefined ? {} : { kid }),
-          };
-        }),
-        wrote: report.wrote,
-        published: report.published,
-        activeKid: active?.kid ?? null,
-        nextTransition: next === null ? null : { at: next.at.toISOString(), description: next.description },
-      };
-      logger.info('rotation done', { ...result });
-      return result;
-    } catch (error) {
-      metrics.addMetric(METRIC_ERROR, MetricUnit.Count, 1);
-      if (isIrsaError(error)) {
-        logger.error('rotation failed', { code: error.code, fix: error.fix, detail: error.detail, error });
-      } else {
-        logger.error('rotation failed', { code: 'UNEXPECTED', error: error as Error });
-      }
-      throw error;
+    const request = parseRotateEvent(event);
+    logger.info('rotation run', { request });
+    const report = await runRotation({ ...deps.rotation, onStep, onWarning }, request);
+    // Keys of an older release get the current key policy and tags (once per container).
+    const repair = await deps.rotation.keys.reconcile?.(report.keyset.keys);
+    if (repair !== undefined && repair.repaired.length > 0) logger.info('key access repaired', { ...repair });
+    if (request.revoke !== undefined && report.published) await invalidate(request.revoke);
+    const now = deps.rotation.clock();
+    const active = activeKey(report.keyset);
+    if (active?.activatedAt !== undefined) {
+      const age = Math.max(0, Math.round((now.getTime() - Date.parse(active.activatedAt)) / 1000));
+      metrics.addMetric(METRIC_ACTIVE_KEY_AGE, MetricUnit.Seconds, age);
     }
+    const next = nextTransition(report.keyset, deps.rotation.policy, now);
+    const result: RotateResult = {
+      steps: report.steps.map((step) => {
+        const kid = stepKid(step);
+        return {
+          action: step.action.type,
+          reason: step.action.reason,
+          ...(kid === undefined ? {} : { kid }),
+        };
+      }),
+      wrote: report.wrote,
+      published: report.published,
+      activeKid: active?.kid ?? null,
+      nextTransition: next === null ? null : { at: next.at.toISOString(), description: next.description },
+    };
+    logger.info('rotation done', { ...result });
+    return result;
   };
 
   return (
@@ -162,5 +151,13 @@ export function makeHandler(deps: RotateDeps) {
       // No cold-start or run-count metric: AWS/Lambda already has Invocations, and every custom
       // metric series costs money each month.
       .use(logMetrics(metrics))
+      // Last, so its onError runs first: the error is logged and counted before logMetrics flushes.
+      .use(
+        logErrors({
+          logger,
+          message: 'rotation failed',
+          onFailure: () => metrics.addMetric(METRIC_ERROR, MetricUnit.Count, 1),
+        }),
+      )
   );
 }

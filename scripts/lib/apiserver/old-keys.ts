@@ -91,7 +91,7 @@ function oldKeysNotServed(socket: string, missing: readonly OldKey[]): IrsaError
     'APISERVER_OLD_KEYS_NOT_SERVED',
     `kms mode removes --${FLAG.keyFile} ${files.join(', ')}, but the signer at ${socket} does not serve ` +
       `${missing.length === 1 ? 'its key' : 'their keys'} (kid ${missing.map((k) => k.kid).join(', ')}): ` +
-      'every token signed with them would stop verifying.',
+      `every token signed with ${missing.length === 1 ? 'it' : 'them'} would stop verifying.`,
     `Run the signer with ${flags} (\`irsa-anywhere signer install --distro kubeadm ... ${flags} --write\`, ` +
       `then restart it, or add it to \`signer serve\`) and run again; or pass --allow-dropping-old-tokens to drop them anyway.`,
     { detail: { socket, missing: missing.map((k) => ({ ...k })) } },

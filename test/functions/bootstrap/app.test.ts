@@ -27,6 +27,7 @@ function setup(
     remainingMs?: number;
     put?: () => Promise<void>;
     sweep?: BootstrapWiring['sweep'];
+    safetyMarginMs?: number;
   } = {},
 ) {
   const issuer = options.issuer ?? 'https://d111.cloudfront.net';
@@ -63,6 +64,7 @@ function setup(
     logger,
     // Authenticity is tested in test/security/attacks.test.ts; here every event is genuine.
     authenticity: { stackId: STACK_ID, stackStatus: async () => 'DELETE_IN_PROGRESS' },
+    ...(options.safetyMarginMs === undefined ? {} : { safetyMarginMs: options.safetyMarginMs }),
   });
   const invoke = (event: unknown) =>
     handler(event, lambdaContext({ remainingMs: options.remainingMs ?? 60_000 }));
@@ -138,6 +140,28 @@ describe('bootstrap custom resource', () => {
     const deleting = setup({ store: hanging, remainingMs: 16_000 });
     await deleting.invoke(event('Delete'));
     expect(deleting.answers[0]?.body.Status).toBe('SUCCESS');
+  });
+
+  it("middy's early timeout answers CloudFormation itself: FAILED, after the work's budget, before the Lambda ends", async () => {
+    // The work never settles; only the timeoutEarlyInMillis path can answer. Without it (or if
+    // it threw without answering) the invocation would hang until the Lambda is killed.
+    const hanging: KeysetStore = {
+      read: () => new Promise(() => undefined),
+      write: () => new Promise(() => undefined),
+    };
+    const { invoke, answers } = setup({ store: hanging, remainingMs: 900, safetyMarginMs: 500 });
+    const started = Date.now();
+    const returned = await invoke(event('Create'));
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(350); // the work had its 400 ms
+    expect(elapsed).toBeLessThan(800); // and came well before the Lambda's end (middy's default margin is 5 ms)
+    expect(answers).toHaveLength(1);
+    expect(answers[0]?.body).toMatchObject({
+      Status: 'FAILED',
+      PhysicalResourceId: 'irsa-anywhere-bootstrap-prod',
+    });
+    expect(answers[0]?.body.Reason).toMatch(/gave up 0.5 s before the Lambda timeout/);
+    expect(returned).toEqual(answers[0]?.body);
   });
 
   it('Delete schedules deletion of every KMS key and answers SUCCESS', async () => {
