@@ -7,7 +7,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
-import { FakeAws } from '../support/aws-fakes.ts';
 import {
   deployment,
   exercise,
@@ -16,8 +15,9 @@ import {
   SCENARIOS,
   T0,
   type World,
-} from './fault-engine.ts';
-import { checkInvariants } from './invariants.ts';
+} from '#scripts/lib/simulate/fault-engine.ts';
+import { checkInvariants } from '#scripts/lib/simulate/invariants.ts';
+import { FakeAws } from '../support/aws-fakes.ts';
 
 describe('crash and fault injection at every AWS call position', () => {
   const totals = { positions: 0, cases: 0, violations: 0, orphanKmsKeys: 0, orphanWrappedObjects: 0 };

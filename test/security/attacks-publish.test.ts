@@ -20,7 +20,7 @@ import { kidFromSpki } from '#core/kid.ts';
 import { activeKey, type RotationRequest } from '#core/planner.ts';
 import { DEFAULT_POLICY_INPUT, makePolicy } from '#core/policy.ts';
 import { type RotationReport, runRotation } from '#core/rotation-run.ts';
-import { checkInvariants, type Deployment } from '../reliability/invariants.ts';
+import { checkInvariants, type Deployment } from '#scripts/lib/simulate/invariants.ts';
 import { FakeAws, type FakeProcess, ProcessDeath } from '../support/aws-fakes.ts';
 
 const policy = makePolicy({ ...DEFAULT_POLICY_INPUT, keySpec: 'ECC_NIST_P256' });

@@ -1,14 +1,12 @@
 /**
  * The two checks `simulate` runs besides the multi-year simulation:
  * - `--overlap`: {@link runOverlap} over a range of seeds, summed;
- * - `--faults`: the crash and fault injection suite (test/reliability/fault-engine.ts). It runs on
- *   the tests' stateful AWS fake (aws-sdk-client-mock, a dev dependency), so it is loaded at run time
- *   from a checkout of the repository, like `bench`; elsewhere it fails with SIMULATE_FAULTS_UNAVAILABLE.
+ * - `--faults`: the crash and fault injection suite (fault-engine.ts) on the in-memory AWS
+ *   adapter (functions/adapters/memory); the tests run the same engine.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IrsaError } from '#core/errors.ts';
 import { type OverlapReport, overlapViolations, runOverlap } from './overlap.ts';
 
 /** The sum of {@link runOverlap} over seeds. */
@@ -74,20 +72,9 @@ export interface FaultsSummary {
   persistentFailureKeysCreated: number;
 }
 
-/** Runs the fault suite from the repository checkout. */
+/** Runs the fault suite (scripts/lib/simulate/fault-engine.ts, on the in-memory AWS adapter). */
 export async function faultSuite(): Promise<FaultsSummary & { examples: string[] }> {
-  // A computed path: bundlers leave it alone, and the bundled CLI reports it missing.
-  const engine = ['..', '..', '..', 'test', 'reliability', 'fault-engine.ts'].join('/');
-  let module: { runFaultSuite(): Promise<FaultsSummary & { examples: string[] }> };
-  try {
-    module = (await import(new URL(engine, import.meta.url).href)) as typeof module;
-  } catch (error) {
-    throw new IrsaError(
-      'SIMULATE_FAULTS_UNAVAILABLE',
-      'simulate --faults needs the test suite of a repository checkout (test/reliability/fault-engine.ts and the dev dependencies).',
-      'Run it from a clone after `npm ci`: `node scripts/bin.mjs simulate --faults`.',
-      { cause: error },
-    );
-  }
-  return module.runFaultSuite();
+  // Loaded on demand: only --faults pays for the engine.
+  const { runFaultSuite } = await import('./fault-engine.ts');
+  return runFaultSuite();
 }

@@ -4,13 +4,13 @@
  * key objects. Returns the violations as sentences (empty when every invariant holds).
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
+import type { FakeAws } from '#adapters/memory/memory-aws.ts';
 import { isIrsaError } from '#core/errors.ts';
 import { assertNoPrivateMembers, MAX_KEYS_PER_TYPE } from '#core/jwks.ts';
 import { type Keyset, PUBLISHED_STATES } from '#core/keyset.ts';
 import { parseKeyset } from '#core/keyset-parse.ts';
 import { kidFromSpki } from '#core/kid.ts';
 import type { RotationPolicy } from '#core/policy.ts';
-import type { FakeAws } from '../support/aws-fakes.ts';
 
 /** Where the deployment under test keeps things. */
 export interface Deployment {
