@@ -1,5 +1,5 @@
 /** `irsa-anywhere verify`: verify a token against a live issuer, the way STS does. */
-import { IrsaError } from '#core/errors.ts';
+import { IrsaError, isIrsaError } from '#core/errors.ts';
 import { issuerHostPath, validateIssuerUrl } from '#core/issuer.ts';
 import { DEFAULT_AUDIENCE } from '#core/token-claims.ts';
 import { evaluateTrustPolicy, parsePolicy } from '#core/trust-policy.ts';
@@ -10,6 +10,16 @@ import { fetchJson } from '../lib/fetch-json.ts';
 import { readTextInput } from '../lib/read-input.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** Parses the --trust-policy file, naming it in the error (exit 2: the file given is wrong). */
+function parsePolicyFile(file: string, text: string): void {
+  try {
+    parsePolicy(text);
+  } catch (error) {
+    if (!isIrsaError(error, 'TRUST_POLICY_INVALID')) throw error;
+    throw new IrsaError(error.code, `--trust-policy ${file}: ${error.message}`, error.fix, { cause: error });
+  }
+}
 
 /** The Federated principals of a policy that name this issuer's OIDC provider. */
 function providerArnsIn(policyText: string, issuer: string): string[] {
@@ -57,7 +67,7 @@ export const register: Register = (program, io, setExit) => {
               opts.trustPolicy === undefined
                 ? undefined
                 : await readTextInput(opts.trustPolicy, 'trust policy', 100_000);
-            if (policyText !== undefined) parsePolicy(policyText);
+            if (policyText !== undefined) parsePolicyFile(opts.trustPolicy ?? '-', policyText);
             const now = opts.at === undefined ? new Date() : parseTimeFlag('--at', opts.at);
             let verified: Awaited<ReturnType<typeof verifyToken>>;
             try {

@@ -17,7 +17,7 @@ import { buildProjectedTokenClaims, encodeJsonSegment, signCompactJwt } from '#c
 import { type RotationReport, runRotation } from '#core/rotation-run.ts';
 import { parseIntFlag } from './cli-support.ts';
 import { localIssuerUrl, startLocalServer } from './local-server.ts';
-import { checkLocalState } from './local-state.ts';
+import { checkLocalState, missingKeyProblems } from './local-state.ts';
 
 /** Runs one rotation of the local issuer in `dir` at time `now`. */
 export async function rotateLocal(
@@ -78,13 +78,16 @@ export async function mintLocalToken(request: MintRequest): Promise<string> {
   const { store, signer } = composeLocal(request.dir);
   const current = await store.read();
   const key = current === null ? undefined : activeKey(current.keyset);
-  if (key === undefined) {
+  if (current === null || key === undefined) {
     throw new IrsaError(
       'NO_ACTIVE_KEY',
       `The keyset in ${request.dir} has no active key.`,
       `Run irsa-anywhere rotate --dir ${request.dir} to repair it.`,
     );
   }
+  // A missing or garbage key file is reported with this directory's fix, as status and rotate do.
+  const [keyProblem] = await missingKeyProblems(request.dir, { ...current.keyset, keys: [key] });
+  if (keyProblem !== undefined) throw keyProblem;
   const claims = buildProjectedTokenClaims({
     issuer: config.issuer,
     audiences: request.audiences,

@@ -60,6 +60,17 @@ describe('the README', () => {
   });
 });
 
+describe('the quick start', () => {
+  it('writes its files (token.jwt, values.yaml) where .gitignore ignores them', async () => {
+    const ignored = (await readFile(join(root, '.gitignore'), 'utf8')).split('\n').map((l) => l.trim());
+    const written = commands
+      .filter((c) => c.where.startsWith('README.md') && c.stdoutTo !== undefined)
+      .map((c) => c.stdoutTo ?? '');
+    expect(written).toEqual(expect.arrayContaining(['token.jwt', 'values.yaml']));
+    for (const file of written) expect(ignored, `${file} is not in .gitignore`).toContain(`/${file}`);
+  });
+});
+
 describe('documented commands', () => {
   it('finds the quick start commands (the extractor works)', () => {
     const readme = commands.filter((c) => c.where.startsWith('README.md'));
@@ -67,6 +78,10 @@ describe('documented commands', () => {
       expect.arrayContaining(['token mint', 'verify', 'status', 'rotate', 'apiserver configure', 'doctor']),
     );
     expect(runnable.length).toBeGreaterThanOrEqual(5);
+    // The kind + local flow (issue 14 item 7) runs, not only parses.
+    expect(runnable.map((c) => c.text)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/apiserver configure --distro kind --issuer http:/)]),
+    );
   });
 
   it('runs every local-mode command as written, in order', async () => {

@@ -117,14 +117,21 @@ export function docCommands(file: string, markdown: string): DocCommand[] {
  * Commands that run in local mode against a temporary directory: the command path (the leading
  * words) and, for commands that also talk to AWS, the flag that makes them local.
  */
-const RUNNABLE: { path: string; needs?: string }[] = [
+const RUNNABLE: { path: string; needs?: string[] }[] = [
   { path: 'token mint' },
   { path: 'verify' },
-  { path: 'status', needs: '--dir' },
-  { path: 'rotate', needs: '--dir' },
+  { path: 'status', needs: ['--dir'] },
+  { path: 'rotate', needs: ['--dir'] },
   { path: 'trust-policy' },
   { path: 'webhook manifests' },
+  // The kind config of the local flow (docs/signer.md): printed, nothing on the machine changes.
+  { path: 'apiserver configure', needs: ['--distro', 'kind'] },
 ];
+
+/** Whether `words` appear in `args` next to each other, in order. */
+function hasWords(args: string[], words: string[]): boolean {
+  return args.some((_, i) => words.every((word, j) => args[i + j] === word));
+}
 
 /** The leading non-flag words of a command: `apiserver configure`, `token mint`, `verify`. */
 export function commandPath(args: string[]): string[] {
@@ -140,7 +147,7 @@ export function commandPath(args: string[]): string[] {
 export function isRunnable(command: DocCommand): boolean {
   if (/<[^>]*>|\.\.\.|…|\[/.test(command.text)) return false;
   const path = commandPath(command.args).join(' ');
-  return RUNNABLE.some((r) => r.path === path && (r.needs === undefined || command.args.includes(r.needs)));
+  return RUNNABLE.some((r) => r.path === path && (r.needs === undefined || hasWords(command.args, r.needs)));
 }
 
 /** The `--flags` a command uses (without `=value`). */

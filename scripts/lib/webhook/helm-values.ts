@@ -15,7 +15,7 @@ import { comment, type WebhookOptions } from './manifests.ts';
 export interface ChartImage {
   registry: string;
   repository: string;
-  tag?: string;
+  tag: string;
 }
 
 /**
@@ -38,9 +38,10 @@ export function splitImage(image: string): ChartImage {
   let rest = hasRegistry ? image.slice(slash + 1) : image;
   if (!hasRegistry && !rest.includes('/')) rest = `library/${rest}`;
   const colon = rest.lastIndexOf(':');
+  // No tag means latest (what the plain manifests run); left out, the chart would use its appVersion.
   return colon > rest.lastIndexOf('/')
     ? { registry, repository: rest.slice(0, colon), tag: rest.slice(colon + 1) }
-    : { registry, repository: rest };
+    : { registry, repository: rest, tag: 'latest' };
 }
 
 /** The values object. */

@@ -32,6 +32,8 @@ describe('9. Helm values for the community chart', () => {
       ['--image', 'amazon/amazon-eks-pod-identity-webhook:v0.5.0'],
       'docker.io/amazon/amazon-eks-pod-identity-webhook:v0.5.0',
     ],
+    // No tag means latest, as in the plain manifests; the chart would put its appVersion there.
+    [['--image', 'registry.example:5000/team/x'], 'registry.example:5000/team/x:latest'],
   ])('the chart renders the image asked for (%j)', async (args, image) => {
     expect(chartImage(await helmValues(...args))).toBe(image);
   });

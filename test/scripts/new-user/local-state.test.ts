@@ -123,6 +123,13 @@ describe('3. a missing private key is detected', () => {
       /^error LOCAL_KEY_MISSING: .*active key cannot sign.* — .*rotate --dir .* --now/m,
     );
     oneError(await runCli('rotate', '--dir', dir), 'LOCAL_KEY_MISSING', 1);
+    // token mint names the directory in its fix too, not a `<dir>` placeholder.
+    const mint = oneError(
+      await runCli('token', 'mint', '--dir', dir, '--namespace', 'a', '--service-account', 'b'),
+      'LOCAL_KEY_MISSING',
+      1,
+    );
+    expect(mint).toContain(`irsa-anywhere rotate --dir ${dir} --now`);
     const socketDir = await mkdtemp(join(tmpdir(), 'irsa-nu-sock-'));
     const signer = await runCli(
       'signer',
