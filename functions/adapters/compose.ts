@@ -8,7 +8,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type Env, parseConfig, type StackConfig } from '#core/config.ts';
-import { IrsaError, isIrsaError } from '#core/errors.ts';
+import { isIrsaError } from '#core/errors.ts';
 import type { KeyBackend, KeysetStore, Publisher } from '#core/ports.ts';
 import type { RotationDeps } from '#core/rotation-run.ts';
 import { cloudFrontInvalidator, documentPaths } from './aws/cloudfront-invalidator.ts';
@@ -189,9 +189,6 @@ function keyBackend(config: StackConfig, clients: AwsClients): KeyBackend {
       deletionWindowDays: deletionWindowDays(config),
       ...(authority === undefined ? {} : { authority }),
     });
-  }
-  if (config.wrappingKeyId === undefined) {
-    throw new IrsaError('CONFIG_INVALID', 'WRAPPING_KEY_ID is not set (file mode).', 'Set WRAPPING_KEY_ID.');
   }
   return new KmsWrappedKeys({
     kms: clients.kms,

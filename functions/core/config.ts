@@ -13,17 +13,14 @@ import { DEFAULT_POLICY_INPUT, makePolicy, type PolicyInput, type RotationPolicy
 /** kms: asymmetric KMS keys sign. file: KMS-wrapped software keys, installed on the nodes. */
 export type KeyMode = 'kms' | 'file';
 
-/** Everything the Lambdas need, checked. */
-export interface StackConfig {
+/** What every stack has, whatever its key mode. */
+interface StackConfigBase {
   cluster: string;
   issuer: string;
   /** The issuer's path below its host, without slashes (`team-a`), or `''`: where the public objects go. */
   publicPrefix: string;
   stateBucket: string;
   publicBucket: string;
-  keyMode: KeyMode;
-  /** The symmetric wrapping key (file mode only). */
-  wrappingKeyId?: string;
   /** ScheduleKeyDeletion window for kms-mode keys, 7–30 days. */
   keyDeletionWindowDays: number;
   policy: RotationPolicy;
@@ -37,6 +34,18 @@ export interface StackConfig {
   /** This stack's CloudFront distribution (DISTRIBUTION_ID; optional): invalidated after a revoke. */
   distributionId?: string;
 }
+
+/**
+ * Everything the Lambdas need, checked: a union on `keyMode`, so a file-mode stack always has its
+ * wrapping key and a kms-mode stack never has one.
+ */
+export type StackConfig =
+  | (StackConfigBase & { keyMode: 'kms' })
+  | (StackConfigBase & {
+      keyMode: 'file';
+      /** The symmetric KMS key that wraps the software keys. */
+      wrappingKeyId: string;
+    });
 
 /** An environment: variable name → value. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -201,27 +210,25 @@ export function parseConfig(env: Env): StackConfig {
     DISTRIBUTION_ID,
     'a CloudFront distribution id',
   );
-  const config: StackConfig = {
+  const base: StackConfigBase = {
     cluster,
     issuer,
     publicPrefix,
     stateBucket,
     publicBucket,
-    keyMode,
     keyDeletionWindowDays,
     policy,
     functionRoleArns,
     ...(stackId === undefined ? {} : { stackId }),
     ...(distributionId === undefined ? {} : { distributionId }),
   };
-  if (keyMode === 'file') {
-    config.wrappingKeyId = matching(
-      env,
-      'WRAPPING_KEY_ID',
-      KMS_KEY_ID,
-      'a KMS key id or ARN',
-      '"arn:aws:kms:…:key/…"',
-    );
-  }
-  return config;
+  if (keyMode === 'kms') return { ...base, keyMode };
+  const wrappingKeyId = matching(
+    env,
+    'WRAPPING_KEY_ID',
+    KMS_KEY_ID,
+    'a KMS key id or ARN',
+    '"arn:aws:kms:…:key/…"',
+  );
+  return { ...base, keyMode, wrappingKeyId };
 }

@@ -83,6 +83,7 @@ export function parseServeFlags(opts: ServeOptions): { flags: ServeFlags; settin
       'Pass --backend kms or --backend local.',
     );
   }
+  let target: { backend: 'kms'; state: string } | { backend: 'local'; dir: string };
   if (backend === 'kms') {
     if (opts.state === undefined) {
       throw new IrsaError(
@@ -92,21 +93,22 @@ export function parseServeFlags(opts: ServeOptions): { flags: ServeFlags; settin
       );
     }
     parseStateUrl(opts.state);
-  }
-  if (backend === 'local' && opts.dir === undefined) {
-    throw new IrsaError(
-      'FLAG_MISSING',
-      '--backend local needs --dir <local issuer directory>.',
-      'Pass --dir, e.g. --dir .irsa-anywhere.',
-    );
+    target = { backend, state: opts.state };
+  } else {
+    if (opts.dir === undefined) {
+      throw new IrsaError(
+        'FLAG_MISSING',
+        '--backend local needs --dir <local issuer directory>.',
+        'Pass --dir, e.g. --dir .irsa-anywhere.',
+      );
+    }
+    target = { backend, dir: opts.dir };
   }
   const flags: ServeFlags = {
-    backend,
+    ...target,
     socket: opts.socket,
     extraPublicKeys: opts.extraPublicKey ?? [],
-    ...(opts.state === undefined || backend !== 'kms' ? {} : { state: opts.state }),
     ...(opts.region === undefined ? {} : { region: opts.region }),
-    ...(opts.dir === undefined || backend !== 'local' ? {} : { dir: opts.dir }),
     ...(settingsInput.maxTokenExpirationSeconds === undefined
       ? {}
       : { maxTokenExpirationSeconds: settings.maxTokenExpirationSeconds }),
@@ -124,9 +126,9 @@ export function parseServeFlags(opts: ServeOptions): { flags: ServeFlags; settin
 // registered: `irsa-anywhere --help` registers every command (see COMMANDS in cli.ts).
 async function backendFor(flags: ServeFlags): Promise<SignerBackend> {
   const { kmsBackend, localBackend } = await import('../lib/signer/backends.ts');
-  if (flags.backend === 'local') return localBackend(flags.dir as string);
+  if (flags.backend === 'local') return localBackend(flags.dir);
   return await kmsBackend({
-    state: flags.state as string,
+    state: flags.state,
     ...(flags.region === undefined ? {} : { region: flags.region }),
   });
 }
@@ -161,7 +163,7 @@ async function serve(opts: ServeOptions, io: Io): Promise<void> {
   try {
     const extraKeys = await loadExtraKeys(flags.extraPublicKeys);
     // A local directory whose active key file is gone would answer "listening" and fail every Sign.
-    if (flags.backend === 'local') await checkLocalState(flags.dir as string, new Date(), { config: false });
+    if (flags.backend === 'local') await checkLocalState(flags.dir, new Date(), { config: false });
     const { startSigner } = await import('../lib/signer/run.ts');
     stopping = shutdownSignal();
     signer = await startSigner({

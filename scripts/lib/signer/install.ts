@@ -13,12 +13,9 @@ import { DEFAULT_BIN } from './paths.ts';
 
 export { DEFAULT_BIN, STATIC_POD_PATH, SYSTEMD_UNIT_PATH } from './paths.ts';
 
-/** The `signer serve` flags baked into the unit or pod. */
-export interface ServeFlags {
-  backend: 'kms' | 'local';
-  state?: string;
+/** The `signer serve` flags every backend has. */
+interface ServeFlagsBase {
   region?: string;
-  dir?: string;
   socket: string;
   extraPublicKeys: readonly string[];
   maxTokenExpirationSeconds?: number;
@@ -26,12 +23,20 @@ export interface ServeFlags {
   refreshSeconds?: number;
 }
 
+/**
+ * The `signer serve` flags baked into the unit or pod: a union on the backend, so a kms signer
+ * always has its `--state` and a local one its `--dir`, and neither has the other's.
+ */
+export type ServeFlags =
+  | (ServeFlagsBase & { backend: 'kms'; state: string })
+  | (ServeFlagsBase & { backend: 'local'; dir: string });
+
 /** The argument vector of `signer serve` for these flags. */
 export function serveArgs(flags: ServeFlags): string[] {
   const args = ['signer', 'serve', '--backend', flags.backend, '--socket', flags.socket];
-  if (flags.state !== undefined) args.push('--state', flags.state);
+  if (flags.backend === 'kms') args.push('--state', flags.state);
   if (flags.region !== undefined) args.push('--region', flags.region);
-  if (flags.dir !== undefined) args.push('--dir', flags.dir);
+  if (flags.backend === 'local') args.push('--dir', flags.dir);
   for (const file of flags.extraPublicKeys) args.push('--extra-public-key', file);
   if (flags.maxTokenExpirationSeconds !== undefined) {
     args.push('--max-token-expiration-seconds', String(flags.maxTokenExpirationSeconds));
@@ -118,7 +123,7 @@ export function renderSystemdUnit(flags: ServeFlags, options: { bin?: string; us
     ...hardeningLines({
       readWrite: [
         ...(dir !== null && dir !== '/run/irsa-anywhere' ? [dir] : []),
-        ...(flags.backend === 'local' && flags.dir !== undefined ? [flags.dir] : []),
+        ...(flags.backend === 'local' ? [flags.dir] : []),
       ],
     }),
     '',
@@ -144,7 +149,7 @@ export function renderStaticPod(flags: ServeFlags, options: { image: string }): 
     volumes.push({ name: `extra-key-${i}`, hostPath: { path: file, type: 'File' } });
     mounts.push({ name: `extra-key-${i}`, mountPath: file, readOnly: true });
   });
-  if (flags.backend === 'local' && flags.dir !== undefined) {
+  if (flags.backend === 'local') {
     volumes.push({ name: 'local-dir', hostPath: { path: flags.dir, type: 'Directory' } });
     mounts.push({ name: 'local-dir', mountPath: flags.dir });
   }

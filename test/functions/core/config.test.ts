@@ -36,7 +36,7 @@ describe('parseConfig', () => {
         jwksMaxAgeSeconds: 300,
       },
     });
-    expect(config.wrappingKeyId).toBeUndefined();
+    expect('wrappingKeyId' in config).toBe(false);
   });
 
   it('reads every setting and derives the public prefix from the issuer path', () => {

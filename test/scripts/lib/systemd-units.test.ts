@@ -25,12 +25,11 @@ function units(): Record<string, string> {
   const signer = (backend: 'kms' | 'local') =>
     renderSystemdUnit(
       {
-        backend,
         socket: '/run/irsa-anywhere/signer.sock',
         extraPublicKeys: [],
         ...(backend === 'kms'
-          ? { state: 's3://state-bucket/keyset.json' }
-          : { dir: '/var/lib/irsa-anywhere' }),
+          ? { backend, state: 's3://state-bucket/keyset.json' }
+          : { backend, dir: '/var/lib/irsa-anywhere' }),
       },
       { bin },
     );
