@@ -3,7 +3,7 @@
  * the local state directory. Implements the same ports as KMS, so the local issuer, the signer's
  * local backend and the tests exercise the real rotation and signing code.
  */
-import { createPrivateKey, generateKeyPair, type KeyObject, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, sign } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -94,6 +94,15 @@ export class LocalKeys implements KeyBackend, SigningBackend {
         `The private key file for kid ${key.kid} is not a PEM private key (${file}).`,
         'Run `irsa-anywhere rotate --dir <dir> --now` to make a new key, or restore the file.',
         { cause: error },
+      );
+    }
+    // A valid PEM of another key would sign tokens that never verify: it must be this kid's key.
+    const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+    if (!spki.equals(Buffer.from(key.publicKeySpki, 'base64'))) {
+      throw new IrsaError(
+        'LOCAL_KEY_INVALID',
+        `The private key file for kid ${key.kid} (${file}) holds another key, not the one published for that kid.`,
+        'Run `irsa-anywhere rotate --dir <dir> --now` to make a new key, or restore the file.',
       );
     }
     this.cache.set(file, privateKey);

@@ -2,6 +2,7 @@
  * Issue 14, items 1–4, 10 (local parts), 12 (local advice) and 13: what a new user meets in the
  * local issuer's directory. Each test failed on the code before the fix.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +101,20 @@ describe('2. a failed start writes nothing', () => {
       async (dir: string) => {
         for (const name of await readdir(localPaths(dir).keys)) {
           await writeFile(join(localPaths(dir).keys, name), 'garbage');
+        }
+      },
+    ],
+    [
+      // A valid PEM of another key signed tokens that never verified, and nothing noticed.
+      'the private key file of another key',
+      'LOCAL_KEY_INVALID',
+      async (dir: string) => {
+        const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        for (const name of await readdir(localPaths(dir).keys)) {
+          await writeFile(
+            join(localPaths(dir).keys, name),
+            privateKey.export({ format: 'pem', type: 'pkcs8' }),
+          );
         }
       },
     ],
