@@ -17,6 +17,7 @@ import {
   checkAudience,
   checkIssuer,
   checkTimes,
+  DEFAULT_AUDIENCE,
   describeIssuerDifference,
   parseServiceAccountSubject,
 } from './token-claims.ts';
@@ -142,7 +143,7 @@ function checkOptions(options: VerifyOptions): void {
     throw new IrsaError(
       'VERIFY_AUDIENCES_EMPTY',
       'No accepted audience was given.',
-      'Pass at least one audience, usually "sts.amazonaws.com".',
+      `Pass at least one audience, usually "${DEFAULT_AUDIENCE}".`,
     );
   }
   if (!(options.now instanceof Date) || Number.isNaN(options.now.getTime())) {

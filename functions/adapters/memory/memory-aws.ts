@@ -38,6 +38,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import type { KeySpec } from '#core/keyset.ts';
 import { answerFromMemory, CommandRouter } from './command-router.ts';
 import { awsError, body } from './sdk-shapes.ts';
 
@@ -144,11 +145,7 @@ export class FakeAws {
   }
 
   /** Adds an asymmetric signing key directly (another team's key, or one of an older release). */
-  addSigningKey(options: {
-    spec?: 'RSA_2048' | 'ECC_NIST_P256';
-    tags: Record<string, string>;
-    policy?: string;
-  }): string {
+  addSigningKey(options: { spec?: KeySpec; tags: Record<string, string>; policy?: string }): string {
     const spec = options.spec ?? 'ECC_NIST_P256';
     const pair =
       spec === 'RSA_2048'
