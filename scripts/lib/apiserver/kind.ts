@@ -8,7 +8,7 @@ import { IrsaError } from '#core/errors.ts';
 import { planClusterConfiguration } from './kubeadm-config.ts';
 import { ensureListMount, type MountShape, wantedMount } from './mounts.ts';
 import type { ApiserverSettings, Change, PlanResult } from './types.ts';
-import { parseKubeVersion, versionFromImage } from './version.ts';
+import { versionFromImage } from './version.ts';
 import { ensureSeq, parseSingleDocument, renderSingleDocument, stringField } from './yaml-doc.ts';
 
 const WHERE = 'the kind cluster config';
@@ -75,7 +75,7 @@ export function planKindConfig(text: string, settings: ApiserverSettings): PlanR
     .filter((i): i is string => i !== undefined);
   const version =
     settings.kubernetesVersion !== undefined
-      ? parseKubeVersion(settings.kubernetesVersion)
+      ? settings.kubernetesVersion
       : images[0] !== undefined
         ? versionFromImage(images[0])
         : null;

@@ -89,7 +89,7 @@ export function planClusterConfiguration(
   const kubernetesVersion = stringField(root, 'kubernetesVersion');
   const version =
     settings.kubernetesVersion !== undefined
-      ? parseKubeVersion(settings.kubernetesVersion)
+      ? settings.kubernetesVersion
       : ((kubernetesVersion !== undefined ? parseKubeVersion(kubernetesVersion) : null) ?? fallbackVersion);
   const flags = planFlags({
     args,

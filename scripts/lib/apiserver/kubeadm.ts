@@ -8,7 +8,7 @@ import { StringSeqArgs } from './arg-store.ts';
 import { FLAG, planFlags } from './flags.ts';
 import { ensurePodMount, wantedMount } from './mounts.ts';
 import type { ApiserverSettings, Change, PlanResult } from './types.ts';
-import { parseKubeVersion, versionFromImage } from './version.ts';
+import { versionFromImage } from './version.ts';
 import { ensureMap, ensureSeq, parseDocuments, renderDocuments, stringField } from './yaml-doc.ts';
 
 const WHERE = 'the kube-apiserver static pod manifest';
@@ -89,7 +89,7 @@ export function planKubeadmManifest(text: string, settings: ApiserverSettings): 
   }
   const version =
     settings.kubernetesVersion !== undefined
-      ? parseKubeVersion(settings.kubernetesVersion)
+      ? settings.kubernetesVersion
       : image !== undefined
         ? versionFromImage(image)
         : null;

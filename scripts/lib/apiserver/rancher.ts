@@ -9,7 +9,6 @@ import { StringSeqArgs } from './arg-store.ts';
 import { planFlags } from './flags.ts';
 import { isUnder, wantedMount } from './mounts.ts';
 import { type ApiserverSettings, type Change, DEFAULT_FILES, type PlanResult } from './types.ts';
-import { parseKubeVersion } from './version.ts';
 import { parseSingleDocument, renderSingleDocument } from './yaml-doc.ts';
 
 const SERVER_DIRS = {
@@ -58,7 +57,7 @@ export function planRancherConfig(
   const flags = planFlags({
     args,
     settings,
-    version: settings.kubernetesVersion !== undefined ? parseKubeVersion(settings.kubernetesVersion) : null,
+    version: settings.kubernetesVersion ?? null,
     where,
     defaults: {
       issuers: ['https://kubernetes.default.svc.cluster.local'],

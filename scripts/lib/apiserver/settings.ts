@@ -72,7 +72,7 @@ export function normalizeSettings(input: SettingsInput): ApiserverSettings {
   }
   const settings: ApiserverSettings = { issuer, mode, signerSocket, keyDir, audiences };
   if (input.kubernetesVersion !== undefined) {
-    settings.kubernetesVersion = parseVersionFlag(input.kubernetesVersion).text;
+    settings.kubernetesVersion = parseVersionFlag(input.kubernetesVersion);
   }
   if (input.allowReplace === true) settings.allowReplace = true;
   if (input.podAnnotations !== undefined) settings.podAnnotations = { ...input.podAnnotations };

@@ -9,7 +9,6 @@ import { MapArgs } from './arg-store.ts';
 import { planFlags } from './flags.ts';
 import { ensureListMount, type MountShape, wantedMount } from './mounts.ts';
 import type { ApiserverSettings, PlanResult } from './types.ts';
-import { parseKubeVersion } from './version.ts';
 import { ensureMap, ensureSeq, parseSingleDocument, renderSingleDocument, stringField } from './yaml-doc.ts';
 
 const WHERE = 'the Talos machine-config patch';
@@ -55,8 +54,7 @@ export function planTalosPatch(text: string, settings: ApiserverSettings): PlanR
   const cluster = ensureMap(doc, root, 'cluster', WHERE);
   const apiServer = ensureMap(doc, cluster, 'apiServer', WHERE);
   const args = new MapArgs(ensureMap(doc, apiServer, 'extraArgs', WHERE), WHERE);
-  const version =
-    settings.kubernetesVersion !== undefined ? parseKubeVersion(settings.kubernetesVersion) : null;
+  const version = settings.kubernetesVersion ?? null;
   const flags = planFlags({ args, settings, version, where: WHERE });
   const changes = [...flags.changes];
   const want = wantedMount(settings);

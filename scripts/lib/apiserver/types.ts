@@ -1,6 +1,7 @@
 /**
  * Types and defaults shared by the kube-apiserver configuration planners (one module per distro).
  */
+import type { KubeVersion } from './version.ts';
 
 /** Where kube-apiserver's configuration lives, one planner each. */
 export const DISTROS = ['kubeadm', 'kubeadm-config', 'k3s', 'rke2', 'talos', 'kind', 'openshift'] as const;
@@ -36,8 +37,8 @@ export interface ApiserverSettings {
   keyDir: string;
   /** Audiences to add to `--api-audiences`; always holds `sts.amazonaws.com`. */
   audiences: string[];
-  /** `vX.Y[.Z]` when the config does not say which Kubernetes it runs. */
-  kubernetesVersion?: string;
+  /** `--kubernetes-version`, parsed once: the Kubernetes the config runs, when it does not say. */
+  kubernetesVersion?: KubeVersion;
   /**
    * Formats that hold one value per flag (kubeadm v1beta3 and Talos extraArgs maps) cannot keep the
    * old issuer or key file beside the new one. Unless this is true, the planner refuses to drop them.

@@ -47,6 +47,14 @@ describe('settings', () => {
       'FLAG_INVALID',
     );
   });
+
+  it('--kubernetes-version is parsed once into a KubeVersion the planners use as is', () => {
+    expect(normalizeSettings({ issuer: ISSUER, kubernetesVersion: 'v1.33.2' }).kubernetesVersion).toEqual({
+      major: 1,
+      minor: 33,
+      text: 'v1.33.2',
+    });
+  });
 });
 
 describe('versions', () => {
