@@ -7,15 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
-import {
-  deployment,
-  exercise,
-  normal,
-  persistentFailure,
-  SCENARIOS,
-  T0,
-  type World,
-} from '#scripts/lib/simulate/fault-engine.ts';
+import { exercise, persistentFailure } from '#scripts/lib/simulate/fault-engine.ts';
+import { deployment, normal, SCENARIOS, T0, type World } from '#scripts/lib/simulate/fault-world.ts';
 import { checkInvariants } from '#scripts/lib/simulate/invariants.ts';
 import { FakeAws } from '../support/aws-fakes.ts';
 

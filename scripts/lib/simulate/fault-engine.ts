@@ -34,17 +34,6 @@ import {
 } from './fault-world.ts';
 import { checkInvariants } from './invariants.ts';
 
-export {
-  deployment,
-  type Mode,
-  normal,
-  SCENARIOS,
-  type Scenario,
-  STEADY_CALLS,
-  T0,
-  type World,
-} from './fault-world.ts';
-
 const KINDS: FaultKind[] = ['error', 'timeout-before', 'timeout-after', 'death'];
 
 /** Errors a faulted run may end with: the injected ones, or a coded error. */

@@ -7,7 +7,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OverlapReport, overlapViolations, runOverlap } from './overlap.ts';
+import {
+  OVERLAP_COUNTERS,
+  type OverlapReport,
+  overlapViolations,
+  runOverlap,
+  zeroCounters,
+} from './overlap.ts';
 
 /** The sum of {@link runOverlap} over seeds. */
 export type OverlapSummary = Omit<OverlapReport, 'seed' | 'finalConsistent'> & {
@@ -21,16 +27,7 @@ export async function overlapOverSeeds(from: number, to: number, days: number): 
   const summary: OverlapSummary = {
     seeds: { from, to },
     days,
-    runs: 0,
-    overlappingRuns: 0,
-    slowRuns: 0,
-    diedRuns: 0,
-    revokes: 0,
-    rotateNows: 0,
-    publishes: 0,
-    publishConflicts: 0,
-    staleRevokedPublished: 0,
-    pendingDropped: 0,
+    ...zeroCounters(),
     finalInconsistent: 0,
     examples: [],
   };
@@ -42,20 +39,7 @@ export async function overlapOverSeeds(from: number, to: number, days: number): 
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    for (const name of [
-      'runs',
-      'overlappingRuns',
-      'slowRuns',
-      'diedRuns',
-      'revokes',
-      'rotateNows',
-      'publishes',
-      'publishConflicts',
-      'staleRevokedPublished',
-      'pendingDropped',
-    ] as const) {
-      summary[name] += report[name];
-    }
+    for (const name of OVERLAP_COUNTERS) summary[name] += report[name];
     summary.finalInconsistent += overlapViolations(report).finalInconsistent ?? 0;
     for (const line of report.examples)
       if (summary.examples.length < 10) summary.examples.push(`seed ${seed}: ${line}`);

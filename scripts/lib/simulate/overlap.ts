@@ -57,6 +57,28 @@ export interface OverlapReport {
   examples: string[];
 }
 
+/** The counters of an overlap run: one list for a run's report and for the sum over seeds. */
+export const OVERLAP_COUNTERS = [
+  'runs',
+  'overlappingRuns',
+  'slowRuns',
+  'diedRuns',
+  'revokes',
+  'rotateNows',
+  'publishes',
+  'publishConflicts',
+  'staleRevokedPublished',
+  'pendingDropped',
+] as const satisfies readonly (keyof OverlapReport)[];
+
+/** Every counter at zero. */
+export function zeroCounters(): Record<(typeof OVERLAP_COUNTERS)[number], number> {
+  return Object.fromEntries(OVERLAP_COUNTERS.map((name) => [name, 0])) as Record<
+    (typeof OVERLAP_COUNTERS)[number],
+    number
+  >;
+}
+
 const HOUR = 3_600_000;
 const ISSUER = 'https://oidc.simulation.example/overlap';
 
@@ -77,16 +99,7 @@ export async function runOverlap(options: OverlapOptions): Promise<OverlapReport
   const report: OverlapReport = {
     seed: options.seed,
     days,
-    runs: 0,
-    overlappingRuns: 0,
-    slowRuns: 0,
-    diedRuns: 0,
-    revokes: 0,
-    rotateNows: 0,
-    publishes: 0,
-    publishConflicts: 0,
-    staleRevokedPublished: 0,
-    pendingDropped: 0,
+    ...zeroCounters(),
     finalConsistent: false,
     examples: [],
   };
