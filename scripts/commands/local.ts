@@ -19,16 +19,22 @@ import { assertLoopbackHost, localIssuerUrl } from '../lib/local-server.ts';
 const EXAMPLE_ACCOUNT_ID = '111122223333';
 
 /**
+ * The signer socket of the kind flow (docs/signer.md): a directory a non-root user can create (the
+ * signer makes it 0700), mounted into the kind node.
+ */
+const KIND_SOCKET = '/tmp/irsa-kind/signer.sock';
+
+/**
  * The kube-apiserver flags for a kind cluster signing through the local issuer: only flags
  * kube-apiserver accepts with an http issuer (it refuses an http --service-account-jwks-uri, and
  * serves no discovery for an http issuer, which a laptop cluster does not need).
  */
 export function localApiserverFlags(dir: string, issuer: string): string[] {
   return [
-    `kube-apiserver flags for a kind cluster signing through this issuer (run \`irsa-anywhere signer serve --backend local --dir ${dir}\``,
-    'on the host, and `irsa-anywhere apiserver configure --distro kind --issuer <issuer>` writes the kind config; see docs/signer.md):',
+    `kube-apiserver flags for a kind cluster signing through this issuer (run \`irsa-anywhere signer serve --backend local --dir ${dir} --socket ${KIND_SOCKET}\``,
+    `on the host, and \`irsa-anywhere apiserver configure --distro kind --issuer ${issuer} --signer-socket ${KIND_SOCKET}\` writes the kind config; see docs/signer.md):`,
     `  --service-account-issuer=${issuer}`,
-    '  --service-account-signing-endpoint=/run/irsa-anywhere/signer.sock',
+    `  --service-account-signing-endpoint=${KIND_SOCKET}`,
     '  --api-audiences=sts.amazonaws.com,https://kubernetes.default.svc.cluster.local',
     'No --service-account-jwks-uri: kube-apiserver requires https for it. A real cluster needs the https issuer of a deployed stack.',
   ];

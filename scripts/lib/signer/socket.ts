@@ -116,6 +116,21 @@ export async function checkBoundSocket(path: string, uid: number = effectiveUid(
   return info.ino;
 }
 
+/** Creates the socket directory 0700; a user who may not (e.g. /run as non-root) gets the way out. */
+async function makeSocketDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new IrsaError(
+      'SIGNER_SOCKET_BIND_FAILED',
+      `Cannot create the socket directory ${dir} (${code}).`,
+      'Run the signer as root, as its systemd unit does, or pass --socket in a directory you own, e.g. --socket /tmp/irsa-kind/signer.sock (docs/signer.md, kind).',
+      { cause: error },
+    );
+  }
+}
+
 /**
  * Makes `path` ready to bind: creates the parent directory 0700 when missing, refuses one that
  * another user could write (`checkSocketDir`; returns its mode, so a directory others can read
@@ -124,7 +139,7 @@ export async function checkBoundSocket(path: string, uid: number = effectiveUid(
  * answers on it, and (`SIGNER_SOCKET_NOT_A_SOCKET`) when the path is anything but a socket.
  */
 export async function prepareSocketPath(path: string): Promise<{ replacedStale: boolean; dirMode: number }> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await makeSocketDir(dirname(path));
   const dirMode = await checkSocketDir(dirname(path));
   let existing: Awaited<ReturnType<typeof lstat>>;
   try {

@@ -56,6 +56,13 @@ describe('6. the flags npm start prints', () => {
     const flags = flagsOf(out.join('\n').split('\n'));
     expect(flags.get('service-account-issuer')).toEqual([issuer.issuer]);
     expect(kubeApiserverRefuses(flags)).toEqual([]);
+    // One socket in the printed signer command, kind config command and flag, and one a non-root
+    // user can create (a default under /run failed with "UNEXPECTED: EACCES").
+    const text = out.join('\n');
+    const socket = flags.get('service-account-signing-endpoint')?.[0] ?? '';
+    expect(socket).not.toMatch(/^\/run\//);
+    expect(text).toContain(`signer serve --backend local --dir ${dir} --socket ${socket}`);
+    expect(text).toContain(`apiserver configure --distro kind --issuer ${issuer.issuer} --signer-socket ${socket}`);
   });
 });
 

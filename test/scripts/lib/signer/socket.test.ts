@@ -145,6 +145,18 @@ describe('socket file', () => {
     await expect(start(path)).rejects.toMatchObject({ code: 'SIGNER_SOCKET_NOT_A_SOCKET' });
     expect(await readFile(path, 'utf8')).toBe('precious');
   });
+
+  it('a socket directory it cannot create is one coded line naming --socket, not UNEXPECTED', async () => {
+    // A non-root user following the defaults hit "UNEXPECTED: EACCES ... mkdir '/run/irsa-anywhere'";
+    // root cannot be refused a mkdir, so a parent that is a file stands in for it (ENOTDIR).
+    await writeFile(join(dir, 'plain-file'), '');
+    const path = join(dir, 'plain-file', 'run', 'signer.sock');
+    await expect(prepareSocketPath(path)).rejects.toMatchObject({
+      code: 'SIGNER_SOCKET_BIND_FAILED',
+      message: expect.stringContaining(`Cannot create the socket directory ${join(dir, 'plain-file', 'run')}`),
+      fix: expect.stringContaining('--socket'),
+    });
+  });
 });
 
 describe.skipIf(process.platform !== 'linux')('abstract socket', () => {
