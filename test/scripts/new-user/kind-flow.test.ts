@@ -62,7 +62,9 @@ describe('6. the flags npm start prints', () => {
     const socket = flags.get('service-account-signing-endpoint')?.[0] ?? '';
     expect(socket).not.toMatch(/^\/run\//);
     expect(text).toContain(`signer serve --backend local --dir ${dir} --socket ${socket}`);
-    expect(text).toContain(`apiserver configure --distro kind --issuer ${issuer.issuer} --signer-socket ${socket}`);
+    expect(text).toContain(
+      `apiserver configure --distro kind --issuer ${issuer.issuer} --signer-socket ${socket}`,
+    );
   });
 });
 

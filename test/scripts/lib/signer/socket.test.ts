@@ -153,7 +153,9 @@ describe('socket file', () => {
     const path = join(dir, 'plain-file', 'run', 'signer.sock');
     await expect(prepareSocketPath(path)).rejects.toMatchObject({
       code: 'SIGNER_SOCKET_BIND_FAILED',
-      message: expect.stringContaining(`Cannot create the socket directory ${join(dir, 'plain-file', 'run')}`),
+      message: expect.stringContaining(
+        `Cannot create the socket directory ${join(dir, 'plain-file', 'run')}`,
+      ),
       fix: expect.stringContaining('--socket'),
     });
   });
