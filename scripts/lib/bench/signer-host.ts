@@ -53,10 +53,12 @@ const backendLatencies: number[] = [];
 const inSitu = { cpuMs: 0, signatures: 0 };
 
 /**
- * The local backend exactly as `LocalKeys.sign` (cached private key, then the synchronous
- * signature), with the signature's own CPU time measured where it runs: inside the serving
- * process, between RPCs, with the caches as serving leaves them. Two `process.cpuUsage()` calls
- * per Sign (about 2 µs) are counted against the signer, never for it.
+ * The local backend as `LocalKeys.sign` (cached private key, then the signature), but with the
+ * signature made synchronously so its own CPU time can be measured where it runs: inside the
+ * serving process, between RPCs, with the caches as serving leaves them (`LocalKeys.sign` itself
+ * signs on the thread pool, where no per-call CPU figure can be taken; `kmsSim` serves through it).
+ * The floor signs the same way, so the difference is the signer's own code either way. Two
+ * `process.cpuUsage()` calls per Sign (about 2 µs) are counted against the signer, never for it.
  */
 class MeasuredLocalKeys extends LocalKeys {
   override async sign(record: KeyRecord, input: Uint8Array): Promise<Uint8Array> {

@@ -3,7 +3,12 @@ import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalKeys } from '#adapters/local/software-keys.ts';
+import {
+  generateSoftwareKey,
+  LocalKeys,
+  signWithKeyObject,
+  signWithKeyObjectAsync,
+} from '#adapters/local/software-keys.ts';
 import type { KeyRecord, KeySpec } from '#core/keyset.ts';
 import { ALG_FOR_SPEC } from '#core/keyset.ts';
 import { kidFromSpki } from '#core/kid.ts';
@@ -59,6 +64,13 @@ describe('LocalKeys', () => {
     const { input, signature, publicKey } = await signed('ECC_NIST_P256');
     expect(signature).toHaveLength(64);
     expect(verify('sha256', input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true);
+  });
+
+  it('signs on the thread pool with the same bytes as the synchronous path (RS256 is deterministic)', async () => {
+    const { privateKey } = await generateSoftwareKey('RSA_2048');
+    const input = new TextEncoder().encode('header.claims');
+    const calls = await Promise.all([1, 2, 3].map(() => signWithKeyObjectAsync(privateKey, 'RS256', input)));
+    for (const signature of calls) expect(signature).toEqual(signWithKeyObject(privateKey, 'RS256', input));
   });
 
   it('destroys idempotently, after which signing fails with a clear code', async () => {
