@@ -14,6 +14,7 @@ export const register: Register = (program, io, setExit) => {
       'Measure the signer (warm CPU per call, KMS-shaped load), the kms backend, CLI start, Lambda bundles and steady-state AWS requests against their floors and targets (run from the repository; see docs/benchmarks.md).',
     )
     .allowUnknownOption()
+    .allowExcessArguments()
     .action(async () => {
       setExit(
         await runCommand(io, async () => {

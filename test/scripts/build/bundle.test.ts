@@ -4,7 +4,7 @@
  * protos), and `npm pack` of the repository must install offline with `npm install -g`.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,10 +103,34 @@ describe('dist/irsa-anywhere.mjs', () => {
     }
   }, 60_000);
 
-  it('bench says it needs a checkout instead of failing on missing files', async () => {
-    const failed = await node('bench').catch((e: { code: number; stderr: string }) => e);
-    expect(failed).toMatchObject({ code: 1 });
-    expect((failed as { stderr: string }).stderr).toContain('npm run bench');
+  it('bench says it needs a checkout instead of failing on missing files, whatever its flags', async () => {
+    for (const args of [['bench'], ['bench', '--json', '--rounds', '1']]) {
+      const failed = await node(...args).catch((e: { code: number; stderr: string }) => e);
+      expect(failed).toMatchObject({ code: 1 });
+      expect((failed as { stderr: string }).stderr).toContain('npm run bench');
+    }
+  }, 60_000);
+});
+
+describe('scripts/bin.mjs', () => {
+  const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+  it('runs a current bundle, but bench from the sources in a checkout (the bundle only has its stand-in)', async () => {
+    const checkout = await mkdtemp(join(tmpdir(), 'irsa-bin-'));
+    try {
+      await mkdir(join(checkout, 'scripts'));
+      await mkdir(join(checkout, 'dist'));
+      await copyFile(join(repo, 'scripts/bin.mjs'), join(checkout, 'scripts/bin.mjs'));
+      await symlink(join(repo, 'node_modules'), join(checkout, 'node_modules'));
+      await writeFile(join(checkout, 'scripts/main.ts'), "console.log('sources');\n");
+      // Written after the sources: the bundle is current.
+      await writeFile(join(checkout, 'dist/irsa-anywhere.mjs'), "console.log('bundle');\n");
+      const bin = (arg: string) => run(process.execPath, [join(checkout, 'scripts/bin.mjs'), arg]);
+      expect((await bin('status')).stdout).toBe('bundle\n');
+      expect((await bin('bench')).stdout).toBe('sources\n');
+    } finally {
+      await rm(checkout, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 
