@@ -2,10 +2,12 @@
  * The benchmark's signer client, run in its own process (as kube-apiserver is) and driven over IPC
  * (see worker.ts): `closed` runs a closed loop (N calls in flight, each sent when one completes);
  * `open` sends at a fixed rate whatever the answers do, as independent pods starting would.
- * Stdout is never used (the parent may own it for JSON).
+ * Calls go through the lean HTTP/2 client (lean-signer-client.ts), which leaves more of the
+ * machine's CPU to the signer under test than grpc-js's client does. Stdout is never used (the
+ * parent may own it for JSON).
  */
 import { performance } from 'node:perf_hooks';
-import { connectSigner, type SignerClient } from '#scripts/lib/signer/client.ts';
+import { connectLeanSigner, type LeanSignerClient } from './lean-signer-client.ts';
 import { benchClaims } from './signer-claims.ts';
 import { type OpenLoopResult, openLoopSchedule, summarizeLoop, timedLoop } from './stats.ts';
 import { serveRequests, type WorkerRequest } from './worker.ts';
@@ -28,13 +30,13 @@ export interface OpenRequest extends WorkerRequest {
 }
 
 const claims = Array.from({ length: 32 }, (_, i) => benchClaims(i));
-const clients = new Map<string, SignerClient>();
+const clients = new Map<string, LeanSignerClient>();
 let next = 0;
 
-function clientFor(target: string): SignerClient {
+function clientFor(target: string): LeanSignerClient {
   let client = clients.get(target);
   if (client === undefined) {
-    client = connectSigner(target);
+    client = connectLeanSigner(target);
     clients.set(target, client);
   }
   return client;

@@ -2,8 +2,8 @@
  * A server for the signer benchmarks, in its own fresh process (driven over IPC, see worker.ts):
  * - `signer`: the real signer with the local backend, started as `signer serve` starts it
  *   (`startSigner`, default settings, keyset refresh on, warn-level JSON log on stderr);
- * - `kmsSim`: the same signer whose backend waits 8 ± 2 ms (a KMS round trip) and then signs
- *   with the real local key; it records the backend's own latency of every call;
+ * - `kmsSim`: the same signer whose backend is a stand-in for KMS (simulated-kms.ts): 8 ± 2 ms,
+ *   then the real signature on a lowest-priority thread; it records the backend's own latency;
  * - `floor`: a bare grpc-js server with the signer's own server options and services whose Sign
  *   makes the same signature and nothing else: floor + signature.
  * `cpu` answers this process's CPU time (and the signatures' share of it while serving, see
@@ -19,7 +19,6 @@ import { LocalKeysetStore, localPaths } from '#adapters/local/fs-store.ts';
 import { generateSoftwareKey, LocalKeys, signWithKeyObject } from '#adapters/local/software-keys.ts';
 import { ALG_FOR_SPEC, type KeyRecord, type KeySpec, type SigningAlg } from '#core/keyset.ts';
 import { kidFromSpki } from '#core/kid.ts';
-import type { SigningBackend } from '#core/ports.ts';
 import { encodeHeader } from '#scripts/lib/signer/claims.ts';
 import { resolveSettings } from '#scripts/lib/signer/config.ts';
 import { jsonLog } from '#scripts/lib/signer/log.ts';
@@ -28,6 +27,7 @@ import { startSigner } from '#scripts/lib/signer/run.ts';
 import { SIGNER_SERVER_OPTIONS } from '#scripts/lib/signer/server.ts';
 import { writeLocalKeyset } from '#scripts/lib/signer/temp-signer.ts';
 import { benchClaims } from './signer-claims.ts';
+import { SimulatedKms } from './simulated-kms.ts';
 import { type LatencySummary, summarizeLatencies } from './stats.ts';
 import { cpuMs, serveRequests, type WorkerRequest } from './worker.ts';
 
@@ -41,14 +41,11 @@ export interface HostCpu {
   signatures: number;
 }
 
-/** The simulated KMS round trip: uniform in [min, max] milliseconds. */
-export const KMS_SIM_DELAY_MS = { min: 6, max: 10 } as const;
-
 let dir: string | undefined;
 let close: (() => Promise<void>) | undefined;
 let key: KeyRecord | undefined;
 let keys: LocalKeys | undefined;
-const backendLatencies: number[] = [];
+let simulated: SimulatedKms | undefined;
 /** CPU time spent inside signatures while serving, and how many. */
 const inSitu = { cpuMs: 0, signatures: 0 };
 
@@ -63,20 +60,6 @@ const inSitu = { cpuMs: 0, signatures: 0 };
 class MeasuredLocalKeys extends LocalKeys {
   override async sign(record: KeyRecord, input: Uint8Array): Promise<Uint8Array> {
     return measuredSign(await this.privateKey(record), record.alg, input);
-  }
-}
-
-/** A KMS-like backend: the network wait first, then the real signature. */
-class SimulatedKms implements SigningBackend {
-  constructor(private readonly inner: SigningBackend) {}
-
-  async sign(record: KeyRecord, input: Uint8Array): Promise<Uint8Array> {
-    const started = performance.now();
-    const { min, max } = KMS_SIM_DELAY_MS;
-    await new Promise((resolve) => setTimeout(resolve, min + Math.random() * (max - min)));
-    const signature = await this.inner.sign(record, input);
-    backendLatencies.push(performance.now() - started);
-    return signature;
   }
 }
 
@@ -132,17 +115,21 @@ async function start(mode: HostMode, keySpec: KeySpec): Promise<{ target: string
   key = keyset.keys[0] as KeyRecord;
   const paths = localPaths(issuer);
   keys = mode === 'signer' ? new MeasuredLocalKeys(paths.state) : new LocalKeys(paths.state);
+  simulated = mode === 'kmsSim' ? new SimulatedKms(keys) : undefined;
   const signer = await startSigner({
     socket,
     backend: {
       source: new LocalKeysetStore(paths.state),
-      signer: mode === 'kmsSim' ? new SimulatedKms(keys) : keys,
+      signer: simulated ?? keys,
       describe: paths.keyset,
     },
     settings: resolveSettings(),
     log: jsonLog({ minLevel: 'warn' }),
   });
-  close = () => signer.close();
+  close = async () => {
+    await signer.close();
+    await simulated?.close();
+  };
   return { target: `unix://${socket}`, pid: process.pid };
 }
 
@@ -163,8 +150,9 @@ async function signLoop(minMs: number): Promise<{ calls: number; cpuMs: number }
 
 /** The simulated backend's latencies since the last call, summarised, and forgotten. */
 function takeBackendLatencies(): LatencySummary | null {
-  const summary = backendLatencies.length === 0 ? null : summarizeLatencies(backendLatencies);
-  backendLatencies.length = 0;
+  const latencies = simulated?.latencies ?? [];
+  const summary = latencies.length === 0 ? null : summarizeLatencies(latencies);
+  latencies.length = 0;
   return summary;
 }
 
