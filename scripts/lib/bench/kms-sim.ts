@@ -1,9 +1,9 @@
 /**
  * `kmsSim`: the signer in production's shape. Its backend waits 8 ± 2 ms (a KMS round trip) and
- * then makes the real local signature (signer-host.ts); the client process sends Sign calls open
- * loop at fixed rates (500/s and 1,000/s: the shared KMS Sign quota for RSA and ECC keys per
- * account and region), as pods starting independently do, and closed loop with 64 in flight for
- * the uncapped throughput. The three alternate round by round in a rotating order.
+ * then makes the real local signature on a lowest-priority thread (simulated-kms.ts: KMS's compute
+ * is not the node's). The client process sends Sign calls open loop at fixed rates (500/s and
+ * 1,000/s: the shared KMS Sign quota for RSA and ECC keys per account and region), as pods
+ * starting independently do, and closed loop with 64 in flight for the uncapped throughput. The three alternate round by round in a rotating order.
  * "Added p99" is the client's p99 minus the backend's own p99 in the same round: what the signer
  * and the socket add on top of KMS.
  */
@@ -113,7 +113,7 @@ export async function benchKmsSim(options: {
     }
     return {
       keySpec,
-      delayMs: '8 ± 2 (uniform), then a real local signature',
+      delayMs: '8 ± 2 (uniform), then a real local signature on a thread at nice 19',
       rates: KMS_SIM_RATES.map((rate) => medianRounds(rate, perRate.get(rate) ?? [])),
       uncapped: {
         concurrency: KMS_SIM_UNCAPPED_CONCURRENCY,
