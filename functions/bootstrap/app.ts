@@ -25,6 +25,7 @@ import {
   physicalResourceId,
   UNCONFIGURED_PHYSICAL_ID,
 } from './custom-resource.ts';
+import { tearDown } from './teardown.ts';
 
 export {
   type CustomResourceEvent,
@@ -89,58 +90,6 @@ export function makeHandler(deps: BootstrapDeps) {
     if (repair !== undefined && repair.repaired.length > 0) logger.info('key access repaired', { ...repair });
     const active = activeKey(report.keyset);
     return { ActiveKid: active?.kid ?? '', Issuer: wiring.rotation.issuer };
-  };
-
-  const destroyKeys = async (
-    wiring: BootstrapWiring,
-    event: CustomResourceEvent,
-  ): Promise<Record<string, string>> => {
-    const physicalId = physicalResourceId(wiring.rotation.cluster);
-    if (event.PhysicalResourceId !== physicalId) {
-      logger.warn('delete of a resource this stack does not own; nothing to do', {
-        physicalId: event.PhysicalResourceId,
-      });
-      return {};
-    }
-    const scheduled = await destroyListedKeys(wiring);
-    const data: Record<string, string> = { KeysScheduledForDeletion: String(scheduled) };
-    if (wiring.sweep !== undefined) {
-      // Whatever the keyset does not list (or could not be read): every key and wrapped object
-      // tagged for this stack. Keys scheduled above are pending deletion and skipped.
-      const swept = await wiring.sweep();
-      for (const problem of swept.problems) logger.warn('stack sweep: left for a person', { problem });
-      logger.info('stack swept', { keys: swept.keysScheduled, objects: swept.objectsDeleted });
-      data.KeysSwept = String(swept.keysScheduled.length);
-      data.ObjectsSwept = String(swept.objectsDeleted.length);
-    }
-    return data;
-  };
-
-  /** Schedules deletion of every key the keyset lists; returns how many were scheduled. */
-  const destroyListedKeys = async (wiring: BootstrapWiring): Promise<number> => {
-    let read: Awaited<ReturnType<KeysetStore['read']>>;
-    try {
-      read = await wiring.store.read();
-    } catch (error) {
-      logger.warn('keyset unreadable on delete; only the tag sweep can find its keys', {
-        error: formatError(error),
-      });
-      return 0;
-    }
-    let scheduled = 0;
-    for (const key of read?.keyset.keys ?? []) {
-      try {
-        await wiring.keys.destroy(key);
-        scheduled += 1;
-      } catch (error) {
-        logger.warn('could not schedule key deletion; delete it by hand', {
-          kid: key.kid,
-          error: formatError(error),
-        });
-      }
-    }
-    logger.info('keys scheduled for deletion', { scheduled });
-    return scheduled;
   };
 
   /** The answer's fixed fields; until the configuration is known, a placeholder physical id. */
@@ -248,7 +197,7 @@ export function makeHandler(deps: BootstrapDeps) {
     const event = input as CustomResourceEvent; // `screen` let only custom resource events through
     logger.info('custom resource request', { requestType: event.RequestType });
     const wiring = load();
-    return event.RequestType === 'Delete' ? destroyKeys(wiring, event) : createOrUpdate(wiring);
+    return event.RequestType === 'Delete' ? tearDown(wiring, event, logger) : createOrUpdate(wiring);
   };
 
   const marginMs = deps.safetyMarginMs ?? 15_000;
