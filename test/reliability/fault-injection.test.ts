@@ -7,9 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { S3KeysetStore } from '#adapters/aws/s3-keyset-store.ts';
-import { exercise, persistentFailure } from '#scripts/lib/simulate/fault-engine.ts';
+import { exercise } from '#scripts/lib/simulate/fault-engine.ts';
 import { deployment, normal, SCENARIOS, T0, type World } from '#scripts/lib/simulate/fault-world.ts';
 import { checkInvariants } from '#scripts/lib/simulate/invariants.ts';
+import { persistentFailure } from '#scripts/lib/simulate/persistent-failure.ts';
 import { FakeAws } from '../support/aws-fakes.ts';
 
 describe('crash and fault injection at every AWS call position', () => {
