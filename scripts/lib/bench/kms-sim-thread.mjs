@@ -9,7 +9,11 @@ import { sign } from 'node:crypto';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
-setPriority(workerData.nice);
+try {
+  setPriority(workerData.nice);
+} catch {
+  // A sandbox that refuses setpriority: sign at the inherited priority (`priority` reports which).
+}
 const keys = new Map();
 
 parentPort.on('message', (message) => {
