@@ -84,14 +84,23 @@ export function forkWorker(name: string, moduleUrl: URL, execArgv: readonly stri
 
 /**
  * The worker side: answers each request with `handle(request)`'s value; `{ type: 'close' }` runs
- * `onClose` and disconnects, which lets the process exit once its handles are closed.
+ * `onClose` and disconnects, which lets the process exit once its handles are closed. A parent
+ * that goes away without asking (a crashed benchmark) closes the channel: the worker then runs
+ * `onClose` and exits, so no server is left listening behind it.
  */
 export function serveRequests(
   handle: (request: WorkerRequest) => Promise<unknown>,
   onClose: () => Promise<void> = async () => {},
 ): void {
+  let closing = false;
+  process.on('disconnect', () => {
+    if (closing) return;
+    closing = true;
+    onClose().finally(() => process.exit(0));
+  });
   process.on('message', (message: WorkerRequest & { id: number }) => {
     if (message.type === 'close') {
+      closing = true;
       onClose().finally(() => {
         if (process.connected) process.disconnect();
       });
