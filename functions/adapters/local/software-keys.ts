@@ -3,7 +3,14 @@
  * the local state directory. Implements the same ports as KMS, so the local issuer, the signer's
  * local backend and the tests exercise the real rotation and signing code.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, sign } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type KeyObject,
+  type SignKeyObjectInput,
+  sign,
+} from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +35,14 @@ export async function generateSoftwareKey(
 }
 
 /**
+ * The key argument `crypto.sign('sha256', input, key)` takes for a JWS algorithm: the key itself
+ * for RS256 (RSASSA-PKCS1-v1_5), and for ES256 the key with the signature in JOSE r||s form.
+ */
+export function signingKey(privateKey: KeyObject, alg: KeyRecord['alg']): KeyObject | SignKeyObjectInput {
+  return alg === 'ES256' ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey;
+}
+
+/**
  * Signs a JWS signing input with a private key: RSASSA-PKCS1-v1_5 SHA-256 (RS256) or ECDSA P-256
  * SHA-256 with the signature in JOSE r||s form (ES256).
  */
@@ -36,11 +51,7 @@ export function signWithKeyObject(
   alg: KeyRecord['alg'],
   input: Uint8Array,
 ): Uint8Array {
-  const signature =
-    alg === 'ES256'
-      ? sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' })
-      : sign('sha256', input, privateKey);
-  return new Uint8Array(signature);
+  return new Uint8Array(sign('sha256', input, signingKey(privateKey, alg)));
 }
 
 /**
@@ -53,9 +64,8 @@ export function signWithKeyObjectAsync(
   alg: KeyRecord['alg'],
   input: Uint8Array,
 ): Promise<Uint8Array> {
-  const key = alg === 'ES256' ? { key: privateKey, dsaEncoding: 'ieee-p1363' as const } : privateKey;
   return new Promise((resolve, reject) =>
-    sign('sha256', input, key, (error, signature) =>
+    sign('sha256', input, signingKey(privateKey, alg), (error, signature) =>
       error === null ? resolve(new Uint8Array(signature)) : reject(error),
     ),
   );

@@ -2,8 +2,9 @@
  * The simulated KMS's own machine (see simulated-kms.ts): a worker thread that makes the real
  * signatures at the lowest CPU priority. Linux nice values belong to threads, so this lowers only
  * this thread; the signer's event loop in the same process keeps its normal priority.
- * Messages: `{ id, kid, alg, input, key? }` (the private key comes once per kid), answered with
- * `{ id, signature }` or `{ id, error }`; `{ id, type: 'priority' }` answers this thread's nice value.
+ * Messages: `{ id, kid, input, key? }`, where `key` (once per kid) is the argument `crypto.sign`
+ * takes for the kid's algorithm (software-keys.ts `signingKey`), answered with `{ id, signature }`
+ * or `{ id, error }`; `{ id, type: 'priority' }` answers this thread's nice value.
  */
 import { sign } from 'node:crypto';
 import { getPriority, setPriority } from 'node:os';
@@ -25,10 +26,7 @@ parentPort.on('message', (message) => {
     if (message.key !== undefined) keys.set(message.kid, message.key);
     const key = keys.get(message.kid);
     if (key === undefined) throw new Error(`no key for kid ${message.kid}`);
-    const signature =
-      message.alg === 'ES256'
-        ? sign('sha256', message.input, { key, dsaEncoding: 'ieee-p1363' })
-        : sign('sha256', message.input, key);
+    const signature = sign('sha256', message.input, key);
     parentPort.postMessage({ id: message.id, signature });
   } catch (error) {
     parentPort.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) });

@@ -9,10 +9,10 @@
  * four RSA signatures at a time, which is a cost of the simulation, not of the signer. Whatever
  * the wait for that thread costs is measured as the backend's own latency, never as the signer's.
  */
-import type { KeyObject } from 'node:crypto';
+import type { KeyObject, SignKeyObjectInput } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { LocalKeys } from '#adapters/local/software-keys.ts';
+import { type LocalKeys, signingKey } from '#adapters/local/software-keys.ts';
 import type { KeyRecord } from '#core/keyset.ts';
 import type { SigningBackend } from '#core/ports.ts';
 
@@ -60,7 +60,6 @@ export class SimulatedKms implements SigningBackend {
     const privateKey = await this.keys.privateKey(record);
     const answer = await this.ask({
       kid: record.kid,
-      alg: record.alg,
       input,
       key: this.keyToSend(record, privateKey),
     });
@@ -79,11 +78,11 @@ export class SimulatedKms implements SigningBackend {
     await this.thread.terminate();
   }
 
-  /** The private key goes to the thread once per kid; later calls name the kid only. */
-  private keyToSend(record: KeyRecord, privateKey: KeyObject): KeyObject | undefined {
+  /** The signing key goes to the thread once per kid (in `crypto.sign`'s form); later calls name the kid only. */
+  private keyToSend(record: KeyRecord, privateKey: KeyObject): KeyObject | SignKeyObjectInput | undefined {
     if (this.keysSent.has(record.kid)) return undefined;
     this.keysSent.add(record.kid);
-    return privateKey;
+    return signingKey(privateKey, record.alg);
   }
 
   private ask(message: Record<string, unknown>): Promise<Answer> {
